@@ -1,0 +1,69 @@
+#pragma once
+// The one asynchronous interface between a POP3 session and a mail store. The session never
+// learns which kind of store it talks to.
+//
+// Contract for every implementation:
+// - callbacks never fire from inside the call that started the operation;
+// - at most one operation runs at a time (POP3 is strictly sequential per session);
+// - destroying the Mailbox cancels whatever runs: no callback fires afterwards, nothing is
+//   committed upstream;
+// - an implementation may be destroyed from inside one of its own callbacks only through the
+//   owner's deferred release (the session retires it and frees it later).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/Result.h"
+
+namespace popgate::backends {
+
+struct Credentials {
+  std::string user;      // upstream login name (after routing)
+  std::string password;  // never logged
+};
+
+// One message of the snapshot taken at login; POP3 message numbers index this list.
+struct MessageRef {
+  std::string id;     // upstream identity (an IMAP UID, a JMAP id, ...)
+  std::string uidl;   // RFC 1939 unique-id: stable across sessions, 1..70 chars 0x21..0x7E
+  std::uint64_t size; // exact octets of the message as RETR sends it, before dot-stuffing
+};
+
+// Receives a message's bytes. onBodyStart comes once the upstream has found the message;
+// onBodyEnd ends every retrieval (with an error and no onBodyStart when the message is gone).
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual void onBodyStart() = 0;
+  virtual void onBodyData(std::string_view bytes) = 0;
+  virtual void onBodyEnd(Status status) = 0;
+};
+
+class Mailbox {
+ public:
+  using SnapshotDone = std::function<void(Result<std::vector<MessageRef>>)>;
+  using Done = std::function<void(Status)>;
+
+  virtual ~Mailbox() = default;
+
+  // Logs in and lists the messages (number -> id, UIDL, exact size).
+  virtual void open(const Credentials& credentials, SnapshotDone done) = 0;
+
+  // Streams a message. With bodyLines set (TOP), sends the header, the blank line and at most
+  // that many lines of the body.
+  virtual void retrieve(const MessageRef& message, std::optional<std::uint32_t> bodyLines,
+                        BodySink& sink) = 0;
+  // Back-pressure for retrieve(): stop and restart reading from the upstream.
+  virtual void pauseBody() = 0;
+  virtual void resumeBody() = 0;
+
+  // Removes exactly these messages upstream, then logs out. Success means the upstream
+  // confirmed the removal.
+  virtual void commit(const std::vector<MessageRef>& toDelete, Done done) = 0;
+};
+
+}  // namespace popgate::backends

@@ -1,0 +1,22 @@
+# Every dependency comes from a Debian package; scripts/install-deps.sh installs them.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+
+# BoringSSL from android-libboringssl-dev. Its headers sit beside OpenSSL's (libssl-dev may be
+# installed too), so the android include directory goes first and the libraries are linked by
+# full path with an rpath: they are not in ld.so.conf. System OpenSSL must never be linked.
+set(BORINGSSL_INCLUDE_DIR /usr/include/android CACHE PATH "BoringSSL headers")
+set(BORINGSSL_LIB_DIR /usr/lib/x86_64-linux-gnu/android CACHE PATH "BoringSSL libraries")
+if(NOT EXISTS ${BORINGSSL_INCLUDE_DIR}/openssl/base.h)
+  message(FATAL_ERROR "BoringSSL not found: install android-libboringssl-dev")
+endif()
+add_library(boringssl INTERFACE)
+target_include_directories(boringssl SYSTEM BEFORE INTERFACE ${BORINGSSL_INCLUDE_DIR})
+target_link_libraries(boringssl INTERFACE ${BORINGSSL_LIB_DIR}/libssl.so.0
+                                          ${BORINGSSL_LIB_DIR}/libcrypto.so.0)
+target_link_options(boringssl INTERFACE "LINKER:-rpath,${BORINGSSL_LIB_DIR}")

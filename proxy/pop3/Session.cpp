@@ -1,0 +1,346 @@
+#include "pop3/Session.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "pop3/Arguments.h"
+
+namespace popgate::pop3 {
+
+namespace {
+constexpr unsigned bit(Session::State s) { return 1u << static_cast<unsigned>(s); }
+constexpr unsigned kAuth = bit(Session::State::Authorization);
+constexpr unsigned kTrans = bit(Session::State::Transaction);
+
+std::string errorReply(const Error& error, std::string_view what) {
+  switch (error.code) {
+    case ErrorCode::Auth:
+      return "-ERR [AUTH] Authentication failed.";
+    case ErrorCode::InUse:
+      return "-ERR [IN-USE] Mailbox is locked by another POP3 session.";
+    case ErrorCode::Permanent:
+      return fmt::format("-ERR [SYS/PERM] {}", what);
+    case ErrorCode::Gone:
+      return "-ERR Message no longer exists upstream.";
+    default:
+      return fmt::format("-ERR [SYS/TEMP] {}", what);
+  }
+}
+}  // namespace
+
+// RFC 1939 §3-§6 legality per state; CAPA per RFC 2449 §5 is legal in both.
+const Session::CommandSpec Session::kCommands[] = {
+    {"CAPA", kAuth | kTrans, &Session::cmdCapa}, {"USER", kAuth, &Session::cmdUser},
+    {"PASS", kAuth, &Session::cmdPass},          {"QUIT", kAuth | kTrans, &Session::cmdQuit},
+    {"STAT", kTrans, &Session::cmdStat},         {"LIST", kTrans, &Session::cmdList},
+    {"UIDL", kTrans, &Session::cmdUidl},         {"RETR", kTrans, &Session::cmdRetr},
+    {"TOP", kTrans, &Session::cmdTop},           {"DELE", kTrans, &Session::cmdDele},
+    {"NOOP", kTrans, &Session::cmdNoop},         {"RSET", kTrans, &Session::cmdRset},
+};
+
+Session::Session(SessionSink& sink, MailboxDirectory& directory, auth::MailboxLocks& locks,
+                 SessionSettings settings)
+    : sink_(sink), directory_(directory), locks_(locks), settings_(std::move(settings)) {}
+
+Session::~Session() = default;
+
+void Session::start() { reply("+OK POP3 gateway ready."); }
+
+void Session::reply(std::string_view line) {
+  std::string out;
+  out.reserve(line.size() + 2);
+  out.append(line).append("\r\n");
+  sink_.send(std::move(out));
+}
+
+void Session::finish() {
+  state_ = State::Closed;
+  sink_.close();
+}
+
+void Session::retireMailbox() {
+  if (mailbox_) retired_.push_back(std::move(mailbox_));
+}
+
+void Session::onInput(std::string_view bytes) {
+  retired_.clear();
+  if (state_ == State::Closed) return;
+  decoder_.feed(bytes);
+  process();
+  if (!inputPaused_ && decoder_.buffered() > settings_.maxPendingInput) {
+    inputPaused_ = true;
+    sink_.pauseInput();
+  }
+}
+
+void Session::onDrained() {
+  retired_.clear();
+  if (bodyPaused_) {
+    bodyPaused_ = false;
+    mailbox_->resumeBody();
+  }
+  process();
+}
+
+void Session::onIdleTimeout() {
+  retired_.clear();
+  if (state_ == State::Closed || state_ == State::Update) return;  // UPDATE ends by itself
+  reply("-ERR Disconnected for inactivity.");
+  finish();
+}
+
+void Session::process() {
+  Command command;
+  while (state_ != State::Closed && !busy_ && !sink_.congested()) {
+    DecodeStatus status = decoder_.next(command);
+    if (status == DecodeStatus::NeedMore) break;
+    if (status == DecodeStatus::Command) {
+      dispatch(command);
+    } else if (status == DecodeStatus::LineTooLong) {
+      badCommand("-ERR Command line too long.");
+    } else {
+      badCommand("-ERR Unknown command.");
+    }
+  }
+  if (inputPaused_ && decoder_.buffered() <= settings_.maxPendingInput / 2 &&
+      state_ != State::Closed) {
+    inputPaused_ = false;
+    sink_.resumeInput();
+  }
+}
+
+void Session::badCommand(std::string_view text) {
+  reply(text);
+  if (++badCommands_ >= settings_.maxBadCommands) {
+    reply("-ERR Too many bad commands, closing.");
+    finish();
+  }
+}
+
+void Session::dispatch(const Command& command) {
+  for (const CommandSpec& spec : kCommands) {
+    if (spec.verb != command.verb) continue;
+    if (!(spec.states & bit(state_))) {
+      badCommand(state_ == State::Authorization ? "-ERR Log in first."
+                                                : "-ERR Command not valid in this state.");
+      return;
+    }
+    (this->*spec.handler)(command.rest);
+    return;
+  }
+  badCommand("-ERR Unknown command.");
+}
+
+void Session::cmdCapa(std::string_view args) {
+  if (!args.empty()) return badCommand("-ERR CAPA takes no argument.");
+  sink_.send(fmt::format(
+      "+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+      "PIPELINING\r\nIMPLEMENTATION {}\r\n.\r\n",
+      settings_.implementation));
+}
+
+void Session::cmdUser(std::string_view args) {
+  if (args.empty()) return badCommand("-ERR USER needs a name.");
+  user_ = std::string(args);
+  reply("+OK");
+}
+
+void Session::cmdPass(std::string_view args) {
+  if (!user_) return badCommand("-ERR Send USER first.");
+  std::string login = std::move(*user_);
+  user_.reset();
+  auto entry = directory_.resolve(login);
+  if (!entry) return reply(errorReply(entry.error(), "Cannot route this login."));
+  mailbox_ = std::move(entry.value().mailbox);
+  lockKey_ = std::move(entry.value().lockKey);
+  busy_ = true;
+  // RFC 1939 §7: the password is the whole rest of the line, spaces included.
+  mailbox_->open(backends::Credentials{std::move(entry.value().upstreamUser), std::string(args)},
+                 [this](Result<std::vector<backends::MessageRef>> snapshot) {
+                   openFinished(std::move(snapshot));
+                 });
+}
+
+void Session::openFinished(Result<std::vector<backends::MessageRef>> snapshot) {
+  busy_ = false;
+  if (!snapshot) {
+    retireMailbox();
+    reply(errorReply(snapshot.error(), "Mail store unavailable, try again later."));
+  } else if (!(lock_ = locks_.tryLock(lockKey_))) {
+    retireMailbox();
+    reply(errorReply(Error{ErrorCode::InUse, {}}, {}));
+  } else {
+    messages_ = std::move(snapshot.value());
+    deleted_.assign(messages_.size(), false);
+    state_ = State::Transaction;
+    reply("+OK Logged in.");
+  }
+  process();
+}
+
+void Session::cmdQuit(std::string_view args) {
+  if (!args.empty()) return badCommand("-ERR QUIT takes no argument.");
+  if (state_ == State::Authorization) {
+    reply("+OK Logging out.");
+    return finish();
+  }
+  // RFC 1939 §6: UPDATE removes the marked messages; +OK only once the store confirmed.
+  state_ = State::Update;
+  busy_ = true;
+  std::vector<backends::MessageRef> marked;
+  for (std::size_t i = 0; i < messages_.size(); ++i) {
+    if (deleted_[i]) marked.push_back(messages_[i]);
+  }
+  mailbox_->commit(marked, [this](Status status) { commitFinished(std::move(status)); });
+}
+
+void Session::commitFinished(Status status) {
+  busy_ = false;
+  retireMailbox();
+  if (status) {
+    reply("+OK Logging out.");
+  } else {
+    reply(errorReply(status.error(), "Some deleted messages were not removed."));
+  }
+  finish();
+}
+
+void Session::cmdStat(std::string_view args) {
+  if (!args.empty()) return badCommand("-ERR STAT takes no argument.");
+  std::size_t count = 0;
+  std::uint64_t octets = 0;
+  for (std::size_t i = 0; i < messages_.size(); ++i) {
+    if (deleted_[i]) continue;
+    ++count;
+    octets += messages_[i].size;
+  }
+  reply(fmt::format("+OK {} {}", count, octets));
+}
+
+std::optional<std::size_t> Session::visibleMessage(std::string_view arg) {
+  auto number = parseNumber(arg);
+  if (!number) {
+    badCommand("-ERR Invalid message number.");
+    return std::nullopt;
+  }
+  if (*number == 0 || *number > messages_.size()) {
+    reply(fmt::format("-ERR There's no message {}.", *number));
+    return std::nullopt;
+  }
+  if (deleted_[*number - 1]) {
+    reply("-ERR Message is deleted.");
+    return std::nullopt;
+  }
+  return *number - 1;
+}
+
+void Session::cmdList(std::string_view args) {
+  if (!args.empty()) {
+    auto index = visibleMessage(args);
+    if (index) reply(fmt::format("+OK {} {}", *index + 1, messages_[*index].size));
+    return;
+  }
+  std::size_t visible = 0;
+  std::string out;
+  for (std::size_t i = 0; i < messages_.size(); ++i) {
+    if (deleted_[i]) continue;
+    ++visible;
+    fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, messages_[i].size);
+  }
+  sink_.send(fmt::format("+OK {} messages:\r\n{}.\r\n", visible, out));
+}
+
+void Session::cmdUidl(std::string_view args) {
+  if (!args.empty()) {
+    auto index = visibleMessage(args);
+    if (index) reply(fmt::format("+OK {} {}", *index + 1, messages_[*index].uidl));
+    return;
+  }
+  std::string out = "+OK\r\n";
+  for (std::size_t i = 0; i < messages_.size(); ++i) {
+    if (!deleted_[i]) fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, messages_[i].uidl);
+  }
+  out.append(".\r\n");
+  sink_.send(std::move(out));
+}
+
+void Session::cmdRetr(std::string_view args) {
+  auto index = visibleMessage(args);
+  if (!index) return;
+  startRetrieval(*index, std::nullopt, fmt::format("+OK {} octets", messages_[*index].size));
+}
+
+void Session::cmdTop(std::string_view args) {
+  auto parts = splitArgs(args);
+  if (parts.size() != 2) return badCommand("-ERR TOP needs a message number and a line count.");
+  auto lines = parseNumber(parts[1]);
+  if (!lines) return badCommand("-ERR Invalid line count.");
+  auto index = visibleMessage(parts[0]);
+  if (!index) return;
+  startRetrieval(*index, *lines, "+OK");
+}
+
+void Session::startRetrieval(std::size_t index, std::optional<std::uint32_t> bodyLines,
+                             std::string okLine) {
+  busy_ = true;
+  bodyStarted_ = false;
+  bodyPaused_ = false;
+  bodyOkLine_ = std::move(okLine);
+  stuffer_.reset();
+  mailbox_->retrieve(messages_[index], bodyLines, *this);
+}
+
+void Session::onBodyStart() {
+  bodyStarted_ = true;
+  reply(bodyOkLine_);
+}
+
+void Session::onBodyData(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() + bytes.size() / 32 + 16);
+  stuffer_.append(bytes, out);
+  sink_.send(std::move(out));
+  if (!bodyPaused_ && sink_.congested()) {
+    bodyPaused_ = true;
+    mailbox_->pauseBody();
+  }
+}
+
+void Session::onBodyEnd(Status status) {
+  busy_ = false;
+  bodyPaused_ = false;
+  if (!bodyStarted_) {
+    reply(errorReply(status ? Error{ErrorCode::Gone, {}} : status.error(),
+                     "Cannot read the message from the mail store."));
+  } else if (status) {
+    std::string out;
+    stuffer_.finish(out);
+    sink_.send(std::move(out));
+  } else {
+    // The response is half sent: the only honest signal left is to close without the final
+    // ".", so the client knows the message is incomplete. Nothing is deleted.
+    return finish();
+  }
+  process();
+}
+
+void Session::cmdDele(std::string_view args) {
+  auto index = visibleMessage(args);
+  if (!index) return;
+  deleted_[*index] = true;
+  reply("+OK Marked to be deleted.");
+}
+
+void Session::cmdNoop(std::string_view args) {
+  if (!args.empty()) return badCommand("-ERR NOOP takes no argument.");
+  reply("+OK");
+}
+
+void Session::cmdRset(std::string_view args) {
+  if (!args.empty()) return badCommand("-ERR RSET takes no argument.");
+  deleted_.assign(messages_.size(), false);
+  reply("+OK");
+}
+
+}  // namespace popgate::pop3

@@ -1,0 +1,112 @@
+#pragma once
+// The POP3 state machine (RFC 1939 AUTHORIZATION / TRANSACTION / UPDATE, RFC 2449 CAPA and
+// response codes). It sees bytes in, replies out through a SessionSink, and a mail store through
+// backends::Mailbox; it has no event loop of its own and is driven entirely by its owner.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/MailboxLocks.h"
+#include "mailbox/Mailbox.h"
+#include "pop3/CommandDecoder.h"
+#include "pop3/DotStuffer.h"
+#include "pop3/MailboxDirectory.h"
+#include "pop3/SessionSink.h"
+
+namespace popgate::pop3 {
+
+struct SessionSettings {
+  std::string implementation = "popgate";
+  std::size_t maxBadCommands = 20;          // then the connection is closed
+  std::size_t maxPendingInput = 64 * 1024;  // pipelined input buffered before reading pauses
+};
+
+class Session final : private backends::BodySink {
+ public:
+  enum class State { Authorization, Transaction, Update, Closed };
+
+  Session(SessionSink& sink, MailboxDirectory& directory, auth::MailboxLocks& locks,
+          SessionSettings settings = {});
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start();  // sends the greeting
+  void onInput(std::string_view bytes);
+  void onDrained();      // the client's write queue fell below its low-water mark
+  void onIdleTimeout();  // RFC 1939 §3 autologout: ends the session without UPDATE
+
+  State state() const { return state_; }
+
+ private:
+  using Handler = void (Session::*)(std::string_view args);
+  struct CommandSpec {
+    std::string_view verb;
+    unsigned states;  // bit mask of State values where the command is legal
+    Handler handler;
+  };
+  static const CommandSpec kCommands[];
+
+  void process();
+  void dispatch(const Command& command);
+  void badCommand(std::string_view text);
+  void reply(std::string_view line);
+  void finish();  // flush and close; nothing runs after this
+  void retireMailbox();
+
+  void cmdCapa(std::string_view args);
+  void cmdUser(std::string_view args);
+  void cmdPass(std::string_view args);
+  void cmdQuit(std::string_view args);
+  void cmdStat(std::string_view args);
+  void cmdList(std::string_view args);
+  void cmdUidl(std::string_view args);
+  void cmdRetr(std::string_view args);
+  void cmdTop(std::string_view args);
+  void cmdDele(std::string_view args);
+  void cmdNoop(std::string_view args);
+  void cmdRset(std::string_view args);
+
+  // Parses a message number that names a visible message; replies -ERR and returns nullopt if not.
+  std::optional<std::size_t> visibleMessage(std::string_view arg);
+  void startRetrieval(std::size_t index, std::optional<std::uint32_t> bodyLines,
+                      std::string okLine);
+  void openFinished(Result<std::vector<backends::MessageRef>> snapshot);
+  void commitFinished(Status status);
+
+  void onBodyStart() override;
+  void onBodyData(std::string_view bytes) override;
+  void onBodyEnd(Status status) override;
+
+  SessionSink& sink_;
+  MailboxDirectory& directory_;
+  auth::MailboxLocks& locks_;
+  SessionSettings settings_;
+
+  CommandDecoder decoder_;
+  State state_ = State::Authorization;
+  bool busy_ = false;  // an upstream operation runs; pipelined commands wait
+  bool inputPaused_ = false;
+  std::size_t badCommands_ = 0;
+
+  std::optional<std::string> user_;
+  std::string lockKey_;
+  std::unique_ptr<backends::Mailbox> mailbox_;
+  std::vector<std::unique_ptr<backends::Mailbox>> retired_;  // freed outside their callbacks
+  std::unique_ptr<auth::MailboxLocks::Lock> lock_;
+
+  std::vector<backends::MessageRef> messages_;
+  std::vector<bool> deleted_;
+
+  // The retrieval in progress.
+  std::string bodyOkLine_;
+  bool bodyStarted_ = false;
+  bool bodyPaused_ = false;
+  DotStuffer stuffer_;
+};
+
+}  // namespace popgate::pop3

@@ -1,0 +1,24 @@
+#pragma once
+// What a POP3 session needs from its connection. The connection (proxy/server) implements it on
+// a libuv stream; tests implement it with a transcript recorder.
+
+#include <cstddef>
+#include <string>
+
+namespace popgate::pop3 {
+
+class SessionSink {
+ public:
+  virtual ~SessionSink() = default;
+  virtual void send(std::string bytes) = 0;
+  // True while the client's write queue is above its high-water mark; the connection calls
+  // Session::onDrained() once it falls below the low-water mark.
+  virtual bool congested() const = 0;
+  // Stop / restart reading the client (its pipelined input is buffered and bounded).
+  virtual void pauseInput() = 0;
+  virtual void resumeInput() = 0;
+  // Flush what was sent, then close. No session callback follows.
+  virtual void close() = 0;
+};
+
+}  // namespace popgate::pop3
