@@ -1,0 +1,348 @@
+#include "imap/ImapMailbox.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace popgate::imap {
+
+namespace {
+constexpr std::uint64_t kFirstTextRange = 16 * 1024;
+constexpr std::uint64_t kMaxTextRange = 1024 * 1024;
+
+bool isOk(const Result<ImapHead>& reply) { return reply && reply.value().keyword == "OK"; }
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+std::set<std::string> parseCapabilities(std::string_view list) {
+  std::set<std::string> caps;
+  std::size_t pos = 0;
+  while (pos < list.size()) {
+    std::size_t end = list.find(' ', pos);
+    if (end == std::string_view::npos) end = list.size();
+    if (end > pos) caps.insert(upper(list.substr(pos, end - pos)));
+    pos = end + 1;
+  }
+  return caps;
+}
+
+// The attribute a literal belongs to: "* 3 FETCH (UID 7 BODY[] {12}" -> "BODY[]".
+bool isBodyLiteral(const ImapResponse& partial) {
+  std::string_view line = partial.segments.back();
+  std::size_t brace = line.rfind('{');
+  if (brace == std::string_view::npos) return false;
+  line = line.substr(0, brace);
+  while (line.ends_with(' ')) line.remove_suffix(1);
+  std::size_t start = line.find_last_of(" (");
+  std::string attribute = upper(line.substr(start == std::string_view::npos ? 0 : start + 1));
+  return attribute.starts_with("BODY[");
+}
+}  // namespace
+
+std::string ImapMailbox::uidl(std::uint32_t uid, std::uint32_t uidValidity) {
+  return fmt::format("{:08x}{:08x}", uid, uidValidity);
+}
+
+ImapMailbox::ImapMailbox(uv_loop_t* loop, ImapSettings settings)
+    : loop_(loop), settings_(std::move(settings)) {}
+
+ImapMailbox::~ImapMailbox() = default;
+
+void ImapMailbox::onUntagged(const ImapResponse& response, const ImapHead& head) {
+  if (head.keyword == "CAPABILITY") {
+    capabilities_ = parseCapabilities(std::string_view(response.segments[0]).substr(head.restOffset));
+  } else if (head.keyword == "EXISTS" && head.number) {
+    exists_ = *head.number;
+  }
+  if (head.code == "CAPABILITY") capabilities_ = parseCapabilities(head.codeArgs);
+  if (head.code == "UIDVALIDITY") {
+    std::uint32_t value = 0;
+    std::from_chars(head.codeArgs.data(), head.codeArgs.data() + head.codeArgs.size(), value);
+    if (uidValidity_ && *uidValidity_ != value) uidValidityChanged_ = true;
+    if (!uidValidity_) uidValidity_ = value;
+  }
+}
+
+void ImapMailbox::open(const backends::Credentials& credentials, SnapshotDone done) {
+  openDone_ = std::move(done);
+  connector_ = std::make_unique<net::TcpConnector>(loop_);
+  connector_->connect(
+      settings_.host, settings_.port, settings_.connectTimeout,
+      [this, credentials](Result<std::unique_ptr<net::TcpStream>> stream) {
+        if (!stream) return finishOpen(stream.error());
+        connection_ = std::make_unique<ImapConnection>(loop_, std::move(stream.value()),
+                                                       settings_.commandTimeout, static_cast<ImapConnection::Listener&>(*this));
+        connection_->start([this, credentials](Result<ImapHead> greeting) {
+          greeted(std::move(greeting), credentials);
+        });
+      });
+}
+
+void ImapMailbox::greeted(Result<ImapHead> greeting, backends::Credentials credentials) {
+  if (!greeting) return finishOpen(greeting.error());
+  const ImapHead& head = greeting.value();
+  if (head.keyword == "BYE") {
+    return finishOpen(Error{ErrorCode::Temporary, "IMAP server refused: " + head.text});
+  }
+  if (head.keyword == "PREAUTH") {
+    // A pre-authenticated upstream cannot check the POP3 user's password.
+    return finishOpen(Error{ErrorCode::Permanent, "IMAP server pre-authenticated the connection"});
+  }
+  if (!capabilities_.empty()) return login(credentials);
+  connection_->send(ImapCommand{{"CAPABILITY"}, {}, {}, {}, {},
+                                [this, credentials](Result<ImapHead> reply) {
+                                  if (!isOk(reply)) {
+                                    return finishOpen(Error{ErrorCode::Temporary,
+                                                            "IMAP CAPABILITY failed"});
+                                  }
+                                  login(credentials);
+                                }});
+}
+
+void ImapMailbox::login(const backends::Credentials& credentials) {
+  if (capabilities_.count("LOGINDISABLED")) {
+    return finishOpen(Error{ErrorCode::Permanent, "IMAP server disables LOGIN without TLS"});
+  }
+  bool literalPlus = capabilities_.count("LITERAL+") > 0;
+  ImapCommand loginCommand;
+  loginCommand.parts = ImapCommandText(literalPlus)
+                           .raw("LOGIN ")
+                           .string(credentials.user)
+                           .raw(" ")
+                           .string(credentials.password)
+                           .take();
+  loginCommand.onDone = [this](Result<ImapHead> reply) {
+    if (!reply) return finishOpen(reply.error());
+    const ImapHead& head = reply.value();
+    if (head.keyword == "OK") {
+      if (head.code == "CAPABILITY") {
+        capabilities_ = parseCapabilities(head.codeArgs);
+        capabilitiesAfterLogin_ = true;
+      }
+      return;
+    }
+    // RFC 5530: UNAVAILABLE means the server could not check, not that the password is wrong.
+    bool temporary = head.code == "UNAVAILABLE" || head.code == "SERVERBUG";
+    finishOpen(Error{temporary ? ErrorCode::Temporary : ErrorCode::Auth, head.text});
+  };
+  connection_->send(std::move(loginCommand));
+
+  // Pipelined behind LOGIN (RFC 3501 §5.5): if LOGIN fails these fail too, and are ignored.
+  ImapCommand select;
+  select.parts = ImapCommandText(literalPlus).raw("SELECT ").string(settings_.mailbox).take();
+  select.onDone = [this](Result<ImapHead> reply) {
+    if (!isOk(reply)) {
+      finishOpen(reply ? Error{ErrorCode::Temporary, "cannot select mailbox: " + reply.value().text}
+                       : reply.error());
+    }
+  };
+  connection_->send(std::move(select));
+
+  ImapCommand fetch;
+  fetch.parts = {"UID FETCH 1:* (UID RFC822.SIZE)"};
+  fetch.onUntagged = [this](const ImapResponse& response, const ImapHead& head) {
+    if (auto data = parseFetch(response, head)) {
+      FetchData& entry = snapshot_[data->sequence];
+      if (data->uid) entry.uid = data->uid;
+      if (data->size) entry.size = data->size;
+    }
+  };
+  fetch.onDone = [this](Result<ImapHead> reply) {
+    if (!openDone_) return;
+    // Some servers answer NO to "1:*" on an empty mailbox.
+    if (!isOk(reply) && !(reply && exists_ == 0)) {
+      return finishOpen(reply ? Error{ErrorCode::Temporary, "snapshot FETCH failed"} : reply.error());
+    }
+    if (!uidValidity_) return finishOpen(Error{ErrorCode::Temporary, "no UIDVALIDITY from server"});
+    std::vector<backends::MessageRef> messages;
+    messages.reserve(snapshot_.size());
+    for (const auto& [sequence, data] : snapshot_) {
+      if (!data.uid || !data.size) {
+        return finishOpen(Error{ErrorCode::Temporary, "incomplete FETCH response from server"});
+      }
+      messages.push_back({std::to_string(*data.uid), uidl(*data.uid, *uidValidity_), *data.size});
+    }
+    snapshot_.clear();
+    finishOpen(std::move(messages));
+  };
+  connection_->send(std::move(fetch));
+}
+
+void ImapMailbox::finishOpen(Result<std::vector<backends::MessageRef>> result) {
+  if (!openDone_) return;
+  auto done = std::move(openDone_);
+  openDone_ = nullptr;
+  done(std::move(result));
+}
+
+void ImapMailbox::retrieve(const backends::MessageRef& message,
+                           std::optional<std::uint32_t> bodyLines, backends::BodySink& sink) {
+  body_ = Retrieval{};
+  body_.sink = &sink;
+  std::from_chars(message.id.data(), message.id.data() + message.id.size(), body_.uid);
+  body_.linesLeft = bodyLines;
+  if (bodyLines) return fetchHeader();
+  ImapCommand command = bodyFetch("BODY.PEEK[]");
+  command.onDone = [this](Result<ImapHead> reply) {
+    if (!reply) return endBody(reply.error());
+    if (reply.value().keyword == "BAD") return endBody(Error{ErrorCode::Temporary, "FETCH failed"});
+    endBody(body_.started ? Status(Ok{}) : Status(Error{ErrorCode::Gone, {}}));
+  };
+  connection_->send(std::move(command));
+}
+
+ImapCommand ImapMailbox::bodyFetch(std::string item) {
+  // BODY.PEEK never sets \Seen (RFC 3501 §6.4.5): POP3 reading must not change IMAP state.
+  ImapCommand command;
+  command.parts = {fmt::format("UID FETCH {} ({})", body_.uid, item)};
+  command.onLiteral = [this](const ImapResponse& partial, std::uint64_t size) {
+    if (!isBodyLiteral(partial)) return LiteralMode::Buffer;
+    if (!body_.started) {
+      body_.started = true;
+      body_.sink->onBodyStart();
+    }
+    body_.rangeReceived += size;
+    return LiteralMode::Stream;
+  };
+  command.onLiteralData = [this](std::string_view bytes) { deliver(bytes); };
+  command.onUntagged = [this](const ImapResponse& response, const ImapHead& head) {
+    // A small body may come as a quoted string instead of a literal.
+    auto data = parseFetch(response, head);
+    if (!data || (data->uid && *data->uid != body_.uid)) return;
+    for (const FetchData::Section& section : data->sections) {
+      if (section.literal || section.nil || !section.name.starts_with("BODY[")) continue;
+      if (!body_.started) {
+        body_.started = true;
+        body_.sink->onBodyStart();
+      }
+      body_.rangeReceived += section.value.size();
+      deliver(section.value);
+    }
+  };
+  return command;
+}
+
+void ImapMailbox::fetchHeader() {
+  ImapCommand command = bodyFetch("BODY.PEEK[HEADER]");
+  command.onDone = [this](Result<ImapHead> reply) {
+    if (!reply) return endBody(reply.error());
+    if (reply.value().keyword == "BAD") return endBody(Error{ErrorCode::Temporary, "FETCH failed"});
+    if (!body_.started) return endBody(Error{ErrorCode::Gone, {}});
+    if (*body_.linesLeft == 0) return endBody(Ok{});
+    body_.rangeSize = kFirstTextRange;
+    fetchTextRange();
+  };
+  connection_->send(std::move(command));
+}
+
+void ImapMailbox::fetchTextRange() {
+  // TOP n m reads the body in growing partial ranges (RFC 3501 §6.4.5 <origin.octets>) until m
+  // lines are out, so a large body is not downloaded for a few lines.
+  body_.rangeReceived = 0;
+  ImapCommand command =
+      bodyFetch(fmt::format("BODY.PEEK[TEXT]<{}.{}>", body_.textOffset, body_.rangeSize));
+  command.onDone = [this](Result<ImapHead> reply) {
+    if (!isOk(reply)) return endBody(reply ? Error{ErrorCode::Temporary, "FETCH failed"} : reply.error());
+    if (*body_.linesLeft == 0 || body_.rangeReceived < body_.rangeSize) return endBody(Ok{});
+    body_.textOffset += body_.rangeReceived;
+    body_.rangeSize = std::min(body_.rangeSize * 4, kMaxTextRange);
+    fetchTextRange();
+  };
+  connection_->send(std::move(command));
+}
+
+void ImapMailbox::deliver(std::string_view bytes) {
+  if (!body_.sink) return;
+  if (!body_.linesLeft || body_.rangeSize == 0) return body_.sink->onBodyData(bytes);
+  // Body of a TOP: cut after the LF that ends the last wanted line.
+  std::uint32_t& left = *body_.linesLeft;
+  if (left == 0) return;
+  std::size_t pos = 0;
+  while (left > 0) {
+    std::size_t lf = bytes.find('\n', pos);
+    if (lf == std::string_view::npos) {
+      pos = bytes.size();
+      break;
+    }
+    pos = lf + 1;
+    --left;
+  }
+  body_.sink->onBodyData(bytes.substr(0, pos));
+}
+
+void ImapMailbox::endBody(Status status) {
+  backends::BodySink* sink = body_.sink;
+  body_.sink = nullptr;
+  connection_->resumeReading();  // a retrieval may end while back-pressure paused reading
+  if (sink) sink->onBodyEnd(std::move(status));
+}
+
+void ImapMailbox::pauseBody() { connection_->pauseReading(); }
+
+void ImapMailbox::resumeBody() { connection_->resumeReading(); }
+
+void ImapMailbox::commit(const std::vector<backends::MessageRef>& toDelete, Done done) {
+  std::vector<std::uint32_t> uids;
+  for (const backends::MessageRef& message : toDelete) {
+    std::uint32_t uid = 0;
+    std::from_chars(message.id.data(), message.id.data() + message.id.size(), uid);
+    uids.push_back(uid);
+  }
+  if (uids.empty()) return logout(std::move(done), Ok{});
+  if (capabilitiesAfterLogin_) return deleteMarked(std::move(uids), std::move(done));
+  // Capabilities may change at login (RFC 3501 §6.2.3): ask again before relying on UIDPLUS.
+  connection_->send(ImapCommand{{"CAPABILITY"}, {}, {}, {}, {},
+                                [this, uids, done](Result<ImapHead> reply) mutable {
+                                  if (!reply) return done(reply.error());
+                                  capabilitiesAfterLogin_ = true;
+                                  deleteMarked(std::move(uids), std::move(done));
+                                }});
+}
+
+void ImapMailbox::deleteMarked(std::vector<std::uint32_t> uids, Done done) {
+  if (uidValidityChanged_) {
+    return logout(std::move(done),
+                  Error{ErrorCode::Permanent, "UIDVALIDITY changed; nothing was deleted"});
+  }
+  if (!capabilities_.count("UIDPLUS")) {
+    // A plain EXPUNGE would also remove messages other clients marked \Deleted.
+    return logout(std::move(done), Error{ErrorCode::Permanent,
+                                         "IMAP server lacks UIDPLUS; nothing was deleted"});
+  }
+  std::string set = formatUidSet(std::move(uids));
+  ImapCommand store{{fmt::format("UID STORE {} +FLAGS.SILENT (\\Deleted)", set)}, {}, {}, {}, {}, {}};
+  store.onDone = [this, set, done](Result<ImapHead> stored) mutable {
+    if (!isOk(stored)) {
+      return logout(std::move(done), Error{ErrorCode::Temporary, "STORE \\Deleted failed"});
+    }
+    ImapCommand expunge{{"UID EXPUNGE " + set}, {}, {}, {}, {}, {}};
+    expunge.onDone = [this, set, done](Result<ImapHead> expunged) mutable {
+      if (isOk(expunged)) return logout(std::move(done), Ok{});
+      // Undo the flags so that no later EXPUNGE by another client removes them.
+      ImapCommand undo{{fmt::format("UID STORE {} -FLAGS.SILENT (\\Deleted)", set)}, {}, {}, {}, {}, {}};
+      undo.onDone = [this, done](Result<ImapHead>) mutable {
+        logout(std::move(done), Error{ErrorCode::Temporary, "UID EXPUNGE failed"});
+      };
+      connection_->send(std::move(undo));
+    };
+    connection_->send(std::move(expunge));
+  };
+  connection_->send(std::move(store));
+}
+
+void ImapMailbox::logout(Done done, Status outcome) {
+  ImapCommand command{{"LOGOUT"}, {}, {}, {}, {}, {}};
+  command.onDone = [done = std::move(done), outcome = std::move(outcome)](Result<ImapHead>) {
+    done(outcome);
+  };
+  connection_->send(std::move(command));
+}
+
+}  // namespace popgate::imap

@@ -1,0 +1,85 @@
+#pragma once
+// backends::Mailbox over IMAP4rev1 (RFC 3501) with UIDPLUS (RFC 4315): one upstream connection
+// per POP3 session. Login, SELECT and the snapshot FETCH are pipelined into one round trip.
+
+#include <uv.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "imap/ImapConnection.h"
+#include "imap/ImapFetch.h"
+#include "mailbox/Mailbox.h"
+#include "net/TcpConnector.h"
+
+namespace popgate::imap {
+
+struct ImapSettings {
+  std::string host = "127.0.0.1";
+  int port = 143;
+  std::string mailbox = "INBOX";
+  std::chrono::milliseconds connectTimeout{10'000};
+  std::chrono::milliseconds commandTimeout{60'000};
+};
+
+class ImapMailbox final : public backends::Mailbox, private ImapConnection::Listener {
+ public:
+  ImapMailbox(uv_loop_t* loop, ImapSettings settings);
+  ~ImapMailbox() override;
+
+  void open(const backends::Credentials& credentials, SnapshotDone done) override;
+  void retrieve(const backends::MessageRef& message, std::optional<std::uint32_t> bodyLines,
+                backends::BodySink& sink) override;
+  void pauseBody() override;
+  void resumeBody() override;
+  void commit(const std::vector<backends::MessageRef>& toDelete, Done done) override;
+
+  // RFC 1939 UIDL as Dovecot 2.3's default pop3_uidl_format "%08Xu%08Xv" prints it.
+  static std::string uidl(std::uint32_t uid, std::uint32_t uidValidity);
+
+ private:
+  void onUntagged(const ImapResponse& response, const ImapHead& head) override;
+  void greeted(Result<ImapHead> greeting, backends::Credentials credentials);
+  void login(const backends::Credentials& credentials);
+  void finishOpen(Result<std::vector<backends::MessageRef>> result);
+
+  // Retrieval: a whole message (RETR), or header then body ranges (TOP).
+  ImapCommand bodyFetch(std::string section);
+  void fetchHeader();
+  void fetchTextRange();
+  void deliver(std::string_view bytes);
+  void endBody(Status status);
+
+  void deleteMarked(std::vector<std::uint32_t> uids, Done done);
+  void logout(Done done, Status outcome);
+
+  uv_loop_t* loop_;
+  ImapSettings settings_;
+  std::unique_ptr<net::TcpConnector> connector_;
+  std::unique_ptr<ImapConnection> connection_;
+
+  std::set<std::string> capabilities_;
+  bool capabilitiesAfterLogin_ = false;
+  std::optional<std::uint32_t> uidValidity_;
+  bool uidValidityChanged_ = false;
+  std::uint32_t exists_ = 0;
+  SnapshotDone openDone_;
+  std::map<std::uint32_t, FetchData> snapshot_;  // by sequence number
+
+  struct Retrieval {
+    backends::BodySink* sink = nullptr;
+    std::uint32_t uid = 0;
+    bool started = false;
+    std::optional<std::uint32_t> linesLeft;  // TOP: body lines still to send
+    std::uint64_t textOffset = 0;
+    std::uint64_t rangeSize = 0;
+    std::uint64_t rangeReceived = 0;
+  } body_;
+};
+
+}  // namespace popgate::imap

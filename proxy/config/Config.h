@@ -1,0 +1,61 @@
+#pragma once
+// popgate's configuration as plain values. ConfigLoader fills it from YAML and validates it.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "route/SdpsRouter.h"
+
+namespace popgate::config {
+
+struct ListenerConfig {
+  std::string name;
+  std::string address;
+  int port = 110;
+};
+
+struct SessionConfig {
+  // RFC 1939 §3: an autologout timer of at least 10 minutes.
+  std::chrono::seconds idleTimeout{600};
+};
+
+struct BackendConfig {
+  std::string name;
+  std::string type;  // "imap"
+  std::string host;
+  int port = 143;
+  std::string mailbox = "INBOX";
+  std::chrono::seconds connectTimeout{10};
+  std::chrono::seconds commandTimeout{60};
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error, off
+};
+
+struct Config {
+  std::vector<ListenerConfig> listeners;
+  SessionConfig session;
+  std::map<std::string, BackendConfig> backends;
+  route::RoutingTable routing;
+  LogConfig log;
+};
+
+struct ConfigProblem {
+  int line = 0;  // 1-based; 0 when no line applies
+  std::string message;
+};
+
+struct LoadedConfig {
+  Config config;
+  std::vector<ConfigProblem> problems;  // empty means valid
+  std::vector<ConfigProblem> warnings;
+};
+
+LoadedConfig loadConfigFile(const std::string& path);
+LoadedConfig loadConfigText(const std::string& yaml);
+
+}  // namespace popgate::config

@@ -1,0 +1,215 @@
+// YAML -> Config. The only place where yaml-cpp's exceptions are caught; every problem is
+// reported with its line so that --check-config can list them all at once.
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/Config.h"
+#include "net/TcpListener.h"
+
+namespace popgate::config {
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(LoadedConfig& out) : out_(out) {}
+
+  void problem(const YAML::Node& node, std::string message) {
+    out_.problems.push_back({node.Mark().line + 1, std::move(message)});
+  }
+  void warning(const YAML::Node& node, std::string message) {
+    out_.warnings.push_back({node.Mark().line + 1, std::move(message)});
+  }
+
+  // Reports keys of a mapping that are not in `known`.
+  bool mapping(const YAML::Node& node, const std::string& where, std::set<std::string> known) {
+    if (!node.IsMap()) {
+      problem(node, where + " must be a mapping");
+      return false;
+    }
+    for (const auto& item : node) {
+      std::string key = item.first.as<std::string>("");
+      if (!known.count(key)) problem(item.first, "unknown key '" + key + "' in " + where);
+    }
+    return true;
+  }
+
+  template <class T>
+  bool scalar(const YAML::Node& node, const std::string& what, T& out) {
+    if (!node.IsScalar()) {
+      problem(node, what + " must be a scalar");
+      return false;
+    }
+    try {
+      out = node.as<T>();
+      return true;
+    } catch (const YAML::Exception&) {
+      problem(node, what + " has an invalid value '" + node.Scalar() + "'");
+      return false;
+    }
+  }
+
+  void port(const YAML::Node& node, const std::string& what, int& out) {
+    if (scalar(node, what, out) && (out < 1 || out > 65535)) {
+      problem(node, what + " must be between 1 and 65535");
+    }
+  }
+
+  void seconds(const YAML::Node& node, const std::string& what, std::chrono::seconds& out) {
+    long value = 0;
+    if (!scalar(node, what, value)) return;
+    if (value < 1 || value > 86400) return problem(node, what + " must be between 1 and 86400");
+    out = std::chrono::seconds(value);
+  }
+
+ private:
+  LoadedConfig& out_;
+};
+
+void readListeners(Reader& r, const YAML::Node& node, Config& config) {
+  if (!node.IsSequence() || node.size() == 0) {
+    return r.problem(node, "listeners must be a non-empty list");
+  }
+  std::set<std::string> names;
+  for (const auto& item : node) {
+    if (!r.mapping(item, "listener", {"name", "address", "port"})) continue;
+    ListenerConfig listener;
+    if (!item["name"]) r.problem(item, "listener needs a name");
+    else if (r.scalar(item["name"], "listener name", listener.name) && !names.insert(listener.name).second) {
+      r.problem(item["name"], "duplicate listener name '" + listener.name + "'");
+    }
+    if (!item["address"]) {
+      r.problem(item, "listener needs an address");
+    } else if (r.scalar(item["address"], "listener address", listener.address) &&
+               !net::parseAddress(listener.address, 0)) {
+      r.problem(item["address"], "address must be an IPv4 or IPv6 literal: " + listener.address);
+    }
+    if (!item["port"]) r.problem(item, "listener needs a port");
+    else r.port(item["port"], "listener port", listener.port);
+    config.listeners.push_back(std::move(listener));
+  }
+}
+
+void readBackends(Reader& r, const YAML::Node& node, Config& config) {
+  if (!node.IsMap()) return r.problem(node, "backends must be a mapping of names to backends");
+  for (const auto& item : node) {
+    BackendConfig backend;
+    backend.name = item.first.as<std::string>("");
+    const YAML::Node& body = item.second;
+    // Unknown-key check per backend, not for the names themselves.
+    if (!body.IsMap()) {
+      r.problem(body, "backend '" + backend.name + "' must be a mapping");
+      continue;
+    }
+    for (const auto& field : body) {
+      static const std::set<std::string> known = {"type", "host", "port", "mailbox",
+                                                  "connect_timeout_s", "command_timeout_s"};
+      std::string key = field.first.as<std::string>("");
+      if (!known.count(key)) r.problem(field.first, "unknown key '" + key + "' in backend");
+    }
+    if (!body["type"]) r.problem(body, "backend '" + backend.name + "' needs a type");
+    else if (r.scalar(body["type"], "backend type", backend.type) && backend.type != "imap") {
+      r.problem(body["type"], "unsupported backend type '" + backend.type + "' (supported: imap)");
+    }
+    if (!body["host"]) r.problem(body, "backend '" + backend.name + "' needs a host");
+    else r.scalar(body["host"], "backend host", backend.host);
+    if (body["port"]) r.port(body["port"], "backend port", backend.port);
+    if (body["mailbox"]) r.scalar(body["mailbox"], "backend mailbox", backend.mailbox);
+    if (body["connect_timeout_s"]) r.seconds(body["connect_timeout_s"], "connect_timeout_s", backend.connectTimeout);
+    if (body["command_timeout_s"]) r.seconds(body["command_timeout_s"], "command_timeout_s", backend.commandTimeout);
+    config.backends[backend.name] = std::move(backend);
+  }
+}
+
+void readRouting(Reader& r, const YAML::Node& node, Config& config) {
+  if (!r.mapping(node, "routing", {"default_backend", "separators", "domains"})) return;
+  route::RoutingTable& table = config.routing;
+  if (node["default_backend"]) {
+    std::string name;
+    if (r.scalar(node["default_backend"], "default_backend", name)) {
+      table.defaultBackend = name;
+      if (!config.backends.count(name)) {
+        r.problem(node["default_backend"], "default_backend names an unknown backend '" + name + "'");
+      }
+    }
+  }
+  if (node["separators"]) r.scalar(node["separators"], "separators", table.separators);
+  if (!node["domains"]) return;
+  if (!node["domains"].IsMap()) return r.problem(node["domains"], "domains must be a mapping");
+  for (const auto& item : node["domains"]) {
+    std::string host = item.first.as<std::string>("");
+    const YAML::Node& rule = item.second;
+    if (!r.mapping(rule, "domain '" + host + "'", {"backend", "upstream_user"})) continue;
+    route::DomainRule domain;
+    if (!rule["backend"]) r.problem(rule, "domain '" + host + "' needs a backend");
+    else if (r.scalar(rule["backend"], "domain backend", domain.backend) && !config.backends.count(domain.backend)) {
+      r.problem(rule["backend"], "domain '" + host + "' names an unknown backend '" + domain.backend + "'");
+    }
+    if (rule["upstream_user"]) {
+      std::string mode;
+      if (r.scalar(rule["upstream_user"], "upstream_user", mode)) {
+        if (mode == "full") domain.upstreamUser = route::UpstreamUser::Full;
+        else if (mode == "local") domain.upstreamUser = route::UpstreamUser::Local;
+        else r.problem(rule["upstream_user"], "upstream_user must be 'full' or 'local'");
+      }
+    }
+    table.domains[host] = std::move(domain);
+  }
+}
+
+void readDocument(Reader& r, const YAML::Node& root, LoadedConfig& out) {
+  Config& config = out.config;
+  if (!r.mapping(root, "the configuration", {"listeners", "session", "backends", "routing", "log"})) return;
+  if (!root["listeners"]) r.problem(root, "listeners is required");
+  else readListeners(r, root["listeners"], config);
+  if (const YAML::Node& session = root["session"]) {
+    if (r.mapping(session, "session", {"idle_timeout_s"}) && session["idle_timeout_s"]) {
+      r.seconds(session["idle_timeout_s"], "idle_timeout_s", config.session.idleTimeout);
+      if (config.session.idleTimeout < std::chrono::seconds(600)) {
+        r.warning(session["idle_timeout_s"], "idle_timeout_s below 600 breaks RFC 1939 §3 (tests only)");
+      }
+    }
+  }
+  if (!root["backends"]) r.problem(root, "backends is required");
+  else readBackends(r, root["backends"], config);
+  if (!root["routing"]) r.problem(root, "routing is required");
+  else readRouting(r, root["routing"], config);
+  if (const YAML::Node& log = root["log"]) {
+    if (r.mapping(log, "log", {"level"}) && log["level"] && r.scalar(log["level"], "log level", config.log.level)) {
+      static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
+      if (!levels.count(config.log.level)) r.problem(log["level"], "log level must be one of trace, debug, info, warn, error, off");
+    }
+  }
+}
+
+}  // namespace
+
+LoadedConfig loadConfigText(const std::string& yaml) {
+  LoadedConfig out;
+  Reader reader(out);
+  try {
+    YAML::Node root = YAML::Load(yaml);
+    readDocument(reader, root, out);
+  } catch (const YAML::Exception& e) {
+    out.problems.push_back({e.mark.line + 1, e.msg});
+  }
+  return out;
+}
+
+LoadedConfig loadConfigFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    LoadedConfig out;
+    out.problems.push_back({0, "cannot read " + path});
+    return out;
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  return loadConfigText(text.str());
+}
+
+}  // namespace popgate::config

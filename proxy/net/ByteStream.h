@@ -1,0 +1,40 @@
+#pragma once
+// A bidirectional byte stream with write-queue watermarks. TCP implements it today; TLS will
+// implement it on top of another ByteStream, so POP3 and IMAP code never see the difference.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/Result.h"
+
+namespace popgate::net {
+
+class StreamHandler {
+ public:
+  virtual ~StreamHandler() = default;
+  virtual void onData(std::string_view bytes) = 0;
+  // The write queue fell to the low-water mark after having been above the high-water mark.
+  virtual void onDrained() = 0;
+  // The peer closed, an I/O error happened, or closeAfterFlush() finished. No callback follows.
+  virtual void onClosed(Status reason) = 0;
+};
+
+class ByteStream {
+ public:
+  static constexpr std::size_t kHighWater = 256 * 1024;
+  static constexpr std::size_t kLowWater = 64 * 1024;
+
+  virtual ~ByteStream() = default;
+  virtual void setHandler(StreamHandler* handler) = 0;
+  virtual void startReading() = 0;
+  virtual void stopReading() = 0;
+  virtual void write(std::string bytes) = 0;
+  virtual std::size_t queuedBytes() const = 0;
+  bool congested() const { return queuedBytes() > kHighWater; }
+  // Sends what is queued, then closes; onClosed follows.
+  virtual void closeAfterFlush() = 0;
+  virtual std::string peerAddress() const = 0;
+};
+
+}  // namespace popgate::net

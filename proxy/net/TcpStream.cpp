@@ -1,0 +1,134 @@
+#include "net/TcpStream.h"
+
+#include <array>
+#include <memory>
+
+namespace popgate::net {
+
+namespace {
+// Reads are consumed synchronously in the read callback, so one buffer per loop thread serves
+// every connection: an idle connection costs no read buffer.
+thread_local std::array<char, 64 * 1024> readBuffer;
+
+struct WriteRequest {
+  uv_write_t req;
+  std::string data;
+};
+
+struct ShutdownRequest {
+  uv_shutdown_t req;
+};
+}  // namespace
+
+TcpStream::TcpStream(uv_loop_t* loop) {
+  uv_tcp_init(loop, handle_.get());
+  handle_.markInitialized();
+  handle_.get()->data = this;
+}
+
+void TcpStream::setConnected() { uv_tcp_nodelay(handle_.get(), 1); }
+
+void TcpStream::startReading() {
+  if (reading_ || closed_) return;
+  reading_ = true;
+  uv_read_start(
+      handle_.stream(),
+      [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        *buf = uv_buf_init(readBuffer.data(), static_cast<unsigned>(readBuffer.size()));
+      },
+      &TcpStream::onRead);
+}
+
+void TcpStream::stopReading() {
+  if (!reading_) return;
+  reading_ = false;
+  uv_read_stop(handle_.stream());
+}
+
+void TcpStream::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<TcpStream*>(stream->data);
+  if (!self || nread == 0) return;
+  if (nread < 0) {
+    self->fail(nread == UV_EOF ? Status(Ok{}) : Status(Error{ErrorCode::Temporary, uv_strerror(static_cast<int>(nread))}));
+    return;
+  }
+  if (self->handler_) self->handler_->onData(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+}
+
+void TcpStream::write(std::string bytes) {
+  if (closed_ || closing_ || bytes.empty()) return;
+  auto request = std::make_unique<WriteRequest>();
+  request->data = std::move(bytes);
+  uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
+  std::size_t size = request->data.size();
+  int rc = uv_write(&request->req, handle_.stream(), &buf, 1, [](uv_write_t* req, int status) {
+    std::unique_ptr<WriteRequest> done(reinterpret_cast<WriteRequest*>(req));
+    auto* self = static_cast<TcpStream*>(req->handle->data);
+    if (self) self->writeDone(done->data.size(), status);
+  });
+  if (rc != 0) {
+    fail(Error{ErrorCode::Temporary, uv_strerror(rc)});
+    return;
+  }
+  static_cast<void>(request.release());  // owned by libuv until the write callback
+  queued_ += size;
+  if (queued_ > kHighWater) wasCongested_ = true;
+}
+
+void TcpStream::writeDone(std::size_t bytes, int status) {
+  queued_ -= bytes;
+  if (status < 0) {
+    if (status != UV_ECANCELED) fail(Error{ErrorCode::Temporary, uv_strerror(status)});
+    return;
+  }
+  if (wasCongested_ && queued_ <= kLowWater) {
+    wasCongested_ = false;
+    if (handler_ && !closed_) handler_->onDrained();
+  }
+}
+
+void TcpStream::closeAfterFlush() {
+  if (closing_ || closed_) return;
+  closing_ = true;
+  stopReading();
+  // uv_shutdown waits for queued writes, then sends FIN; closing only after it avoids a reset
+  // that could discard the last reply (e.g. +OK to QUIT) when unread input is pending.
+  auto request = std::make_unique<ShutdownRequest>();
+  int rc = uv_shutdown(&request->req, handle_.stream(), [](uv_shutdown_t* req, int) {
+    std::unique_ptr<ShutdownRequest> done(reinterpret_cast<ShutdownRequest*>(req));
+    auto* self = static_cast<TcpStream*>(req->handle->data);
+    if (self) self->fail(Ok{});
+  });
+  if (rc != 0) {
+    fail(Ok{});
+    return;
+  }
+  static_cast<void>(request.release());
+}
+
+void TcpStream::fail(Status reason) {
+  if (closed_) return;
+  closed_ = true;
+  stopReading();
+  if (handler_) handler_->onClosed(std::move(reason));
+}
+
+std::string TcpStream::peerAddress() const {
+  sockaddr_storage addr{};
+  int len = sizeof(addr);
+  if (uv_tcp_getpeername(handle_.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+    uv_ip4_name(in, host, sizeof(host));
+    port = ntohs(in->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    uv_ip6_name(in6, host, sizeof(host));
+    port = ntohs(in6->sin6_port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+}  // namespace popgate::net

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <uv.h>
+
+#include <string>
+
+#include "net/ByteStream.h"
+#include "net/UvHandle.h"
+
+namespace popgate::net {
+
+class TcpStream final : public ByteStream {
+ public:
+  explicit TcpStream(uv_loop_t* loop);
+  ~TcpStream() override = default;
+
+  uv_tcp_t* handle() { return handle_.get(); }
+  // After accept or connect: disables Nagle (multi-line replies must not wait for delayed ACKs).
+  void setConnected();
+
+  void setHandler(StreamHandler* handler) override { handler_ = handler; }
+  void startReading() override;
+  void stopReading() override;
+  void write(std::string bytes) override;
+  std::size_t queuedBytes() const override { return queued_; }
+  void closeAfterFlush() override;
+  std::string peerAddress() const override;
+
+ private:
+  static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  void writeDone(std::size_t bytes, int status);
+  void fail(Status reason);
+
+  UvHandle<uv_tcp_t> handle_;
+  StreamHandler* handler_ = nullptr;
+  std::size_t queued_ = 0;
+  bool reading_ = false;
+  bool wasCongested_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace popgate::net

@@ -1,0 +1,62 @@
+#include "server/Pop3Connection.h"
+
+#include <spdlog/spdlog.h>
+
+namespace popgate::server {
+
+Pop3Connection::Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream> stream,
+                               pop3::MailboxDirectory& directory, auth::MailboxLocks& locks,
+                               std::chrono::milliseconds idleTimeout, Release release)
+    : stream_(std::move(stream)),
+      idleTimer_(loop),
+      idleTimeout_(idleTimeout),
+      release_(std::move(release)),
+      peer_(stream_->peerAddress()),
+      session_(*this, directory, locks) {
+  stream_->setHandler(this);
+}
+
+Pop3Connection::~Pop3Connection() { stream_->setHandler(nullptr); }
+
+void Pop3Connection::start() {
+  spdlog::debug("{}: connected", peer_);
+  session_.start();
+  stream_->startReading();
+  touch();
+}
+
+void Pop3Connection::touch() {
+  idleTimer_.start(idleTimeout_, [this] {
+    spdlog::info("{}: autologout after {} s idle", peer_,
+                 std::chrono::duration_cast<std::chrono::seconds>(idleTimeout_).count());
+    session_.onIdleTimeout();
+  });
+}
+
+void Pop3Connection::send(std::string bytes) { stream_->write(std::move(bytes)); }
+
+void Pop3Connection::close() {
+  idleTimer_.stop();
+  stream_->closeAfterFlush();
+}
+
+void Pop3Connection::onData(std::string_view bytes) {
+  touch();
+  session_.onInput(bytes);
+}
+
+void Pop3Connection::onDrained() {
+  // A client that keeps reading a long RETR is active even if it sends nothing.
+  if (session_.state() != pop3::Session::State::Closed) touch();
+  session_.onDrained();
+}
+
+void Pop3Connection::onClosed(Status reason) {
+  idleTimer_.stop();
+  if (!reason) spdlog::debug("{}: connection error: {}", peer_, reason.error().detail);
+  if (released_) return;
+  released_ = true;
+  release_(this);
+}
+
+}  // namespace popgate::server

@@ -1,0 +1,51 @@
+#pragma once
+// Glue between one client stream and one POP3 session: feeds bytes in, writes replies out,
+// owns the autologout timer, and hands itself to its server for deferred release when done.
+
+#include <uv.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "net/ByteStream.h"
+#include "net/Timer.h"
+#include "pop3/Session.h"
+
+namespace popgate::server {
+
+class Pop3Connection final : private pop3::SessionSink, private net::StreamHandler {
+ public:
+  using Release = std::function<void(Pop3Connection*)>;
+
+  Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream> stream,
+                 pop3::MailboxDirectory& directory, auth::MailboxLocks& locks,
+                 std::chrono::milliseconds idleTimeout, Release release);
+  ~Pop3Connection() override;
+
+  void start();
+  const std::string& peer() const { return peer_; }
+
+ private:
+  void send(std::string bytes) override;
+  bool congested() const override { return stream_->congested(); }
+  void pauseInput() override { stream_->stopReading(); }
+  void resumeInput() override { stream_->startReading(); }
+  void close() override;
+
+  void onData(std::string_view bytes) override;
+  void onDrained() override;
+  void onClosed(Status reason) override;
+
+  void touch();
+
+  std::unique_ptr<net::ByteStream> stream_;
+  net::Timer idleTimer_;
+  std::chrono::milliseconds idleTimeout_;
+  Release release_;
+  std::string peer_;
+  bool released_ = false;
+  pop3::Session session_;  // last: destroyed first, while the stream it writes to still exists
+};
+
+}  // namespace popgate::server

@@ -1,0 +1,50 @@
+#include "server/Pop3Server.h"
+
+#include <spdlog/spdlog.h>
+
+namespace popgate::server {
+
+Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, auth::MailboxLocks& locks)
+    : loop_(loop), config_(config), locks_(locks), directory_(loop, config), deleter_(loop) {}
+
+Pop3Server::~Pop3Server() { stop(); }
+
+Status Pop3Server::start() {
+  for (const config::ListenerConfig& listener : config_.listeners) {
+    auto tcp = std::make_unique<net::TcpListener>(loop_);
+    Status status = tcp->listen(listener.address, listener.port, false,
+                                [this](std::unique_ptr<net::TcpStream> stream) {
+                                  accept(std::move(stream));
+                                });
+    if (!status) return status;
+    spdlog::info("listener {} on {}:{}", listener.name, listener.address, tcp->boundPort());
+    listeners_.push_back(std::move(tcp));
+  }
+  return Ok{};
+}
+
+void Pop3Server::stop() {
+  listeners_.clear();
+  connections_.clear();
+  deleter_.flush();
+}
+
+void Pop3Server::accept(std::unique_ptr<net::TcpStream> stream) {
+  auto connection = std::make_unique<Pop3Connection>(
+      loop_, std::move(stream), directory_, locks_,
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.session.idleTimeout),
+      [this](Pop3Connection* done) { release(done); });
+  Pop3Connection* raw = connection.get();
+  connections_.emplace(raw, std::move(connection));
+  raw->start();
+}
+
+void Pop3Server::release(Pop3Connection* connection) {
+  auto it = connections_.find(connection);
+  if (it == connections_.end()) return;
+  spdlog::debug("{}: closed", connection->peer());
+  deleter_.retire(std::move(it->second));
+  connections_.erase(it);
+}
+
+}  // namespace popgate::server

@@ -1,0 +1,29 @@
+#include "server/RoutedDirectory.h"
+
+#include "imap/ImapMailbox.h"
+
+namespace popgate::server {
+
+RoutedDirectory::RoutedDirectory(uv_loop_t* loop, const config::Config& config)
+    : loop_(loop), router_(config.routing), backends_(config.backends) {}
+
+Result<pop3::MailboxDirectory::Entry> RoutedDirectory::resolve(std::string_view login) {
+  auto route = router_.route(login);
+  if (!route) return route.error();
+  auto backend = backends_.find(route.value().backend);
+  if (backend == backends_.end()) return Error{ErrorCode::Auth, "unknown backend"};
+  const config::BackendConfig& settings = backend->second;
+  imap::ImapSettings imap;
+  imap.host = settings.host;
+  imap.port = settings.port;
+  imap.mailbox = settings.mailbox;
+  imap.connectTimeout = settings.connectTimeout;
+  imap.commandTimeout = settings.commandTimeout;
+  Entry entry;
+  entry.mailbox = std::make_unique<imap::ImapMailbox>(loop_, std::move(imap));
+  entry.lockKey = settings.name + '\0' + route.value().upstreamUser;
+  entry.upstreamUser = std::move(route.value().upstreamUser);
+  return entry;
+}
+
+}  // namespace popgate::server

@@ -1,0 +1,27 @@
+#pragma once
+// MailboxDirectory for the configured backends: SDPS routing, then a mailbox of the backend's
+// kind. The only place that knows which backend kinds exist.
+
+#include <uv.h>
+
+#include <map>
+#include <string>
+
+#include "config/Config.h"
+#include "pop3/MailboxDirectory.h"
+#include "route/SdpsRouter.h"
+
+namespace popgate::server {
+
+class RoutedDirectory final : public pop3::MailboxDirectory {
+ public:
+  RoutedDirectory(uv_loop_t* loop, const config::Config& config);
+  Result<Entry> resolve(std::string_view login) override;
+
+ private:
+  uv_loop_t* loop_;
+  route::SdpsRouter router_;
+  std::map<std::string, config::BackendConfig> backends_;
+};
+
+}  // namespace popgate::server
