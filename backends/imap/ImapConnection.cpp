@@ -72,7 +72,21 @@ void ImapConnection::onData(std::string_view bytes) {
   if (failed_) return;
   armTimer();
   Status status = parser_.feed(bytes, *this);
+  if (restartParser_) {
+    restartParser_ = false;
+    parser_ = ImapResponseParser{};
+    return;
+  }
   if (!status) fail(status.error());
+}
+
+void ImapConnection::startTls(const StreamWrapper& wrap) {
+  parser_.abort();          // stop reading this plain-text chunk...
+  restartParser_ = true;    // ...and forget any partial line of it once feed() returns
+  stream_->setHandler(nullptr);
+  stream_ = wrap(std::move(stream_));
+  stream_->setHandler(this);
+  stream_->startReading();
 }
 
 void ImapConnection::onClosed(Status reason) {

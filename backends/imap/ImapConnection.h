@@ -50,6 +50,10 @@ class ImapConnection final : private net::StreamHandler, private ImapResponsePar
   void send(ImapCommand command);
   void pauseReading();
   void resumeReading();
+  // After a tagged OK to STARTTLS: puts TLS under the connection. Bytes that arrived after that
+  // OK in plain text are dropped (RFC 3501 §6.2.1; the CVE-2011-0411 injection).
+  using StreamWrapper = std::function<std::unique_ptr<net::ByteStream>(std::unique_ptr<net::ByteStream>)>;
+  void startTls(const StreamWrapper& wrap);
 
  private:
   struct Pending {
@@ -83,6 +87,7 @@ class ImapConnection final : private net::StreamHandler, private ImapResponsePar
   std::deque<Pending> pending_;
   std::uint32_t nextTag_ = 1;
   bool paused_ = false;
+  bool restartParser_ = false;
   std::optional<Error> failed_;
 };
 

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "net/TlsStream.h"
+
 namespace popgate::imap {
 
 namespace {
@@ -77,7 +79,9 @@ void ImapMailbox::open(const backends::Credentials& credentials, SnapshotDone do
       settings_.host, settings_.port, settings_.connectTimeout,
       [this, credentials](Result<std::unique_ptr<net::TcpStream>> stream) {
         if (!stream) return finishOpen(stream.error());
-        connection_ = std::make_unique<ImapConnection>(loop_, std::move(stream.value()),
+        std::unique_ptr<net::ByteStream> transport = std::move(stream.value());
+        if (settings_.tls == ImapTls::Implicit) transport = wrapTls(std::move(transport));
+        connection_ = std::make_unique<ImapConnection>(loop_, std::move(transport),
                                                        settings_.commandTimeout, static_cast<ImapConnection::Listener&>(*this));
         connection_->start([this, credentials](Result<ImapHead> greeting) {
           greeted(std::move(greeting), credentials);
@@ -95,12 +99,56 @@ void ImapMailbox::greeted(Result<ImapHead> greeting, backends::Credentials crede
     // A pre-authenticated upstream cannot check the POP3 user's password.
     return finishOpen(Error{ErrorCode::Permanent, "IMAP server pre-authenticated the connection"});
   }
+  if (settings_.tls == ImapTls::StartTls) return startTls(std::move(credentials));
   if (!capabilities_.empty()) return login(credentials);
+  afterTls(std::move(credentials));
+}
+
+std::unique_ptr<net::ByteStream> ImapMailbox::wrapTls(std::unique_ptr<net::ByteStream> plain) {
+  // Verification failures surface as a closed stream whose reason names the failure.
+  return std::make_unique<net::TlsStream>(loop_, std::move(plain), settings_.tlsContext->newSession(),
+                                          net::TlsStream::Role::Client);
+}
+
+void ImapMailbox::startTls(backends::Credentials credentials) {
+  auto upgrade = [this, credentials]() {
+    ImapCommand command{{"STARTTLS"}, {}, {}, {}, {}, {}};
+    command.onDone = [this, credentials](Result<ImapHead> reply) {
+      if (!isOk(reply)) {
+        return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP STARTTLS refused: " + reply.value().text}
+                                : reply.error());
+      }
+      connection_->startTls([this](std::unique_ptr<net::ByteStream> plain) { return wrapTls(std::move(plain)); });
+      // RFC 3501 §6.2.1: capabilities learnt in plain text are void after STARTTLS.
+      capabilities_.clear();
+      afterTls(credentials);
+    };
+    connection_->send(std::move(command));
+  };
+  auto requireStartTls = [this, upgrade]() {
+    // Never fall back to plain text when the server does not offer TLS (no silent downgrade).
+    if (!capabilities_.count("STARTTLS")) {
+      return finishOpen(Error{ErrorCode::Temporary, "IMAP server does not offer STARTTLS"});
+    }
+    upgrade();
+  };
+  if (!capabilities_.empty()) return requireStartTls();
+  connection_->send(ImapCommand{{"CAPABILITY"}, {}, {}, {}, {},
+                                [this, requireStartTls](Result<ImapHead> reply) {
+                                  if (!isOk(reply)) {
+                                    return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP CAPABILITY failed"}
+                                                            : reply.error());
+                                  }
+                                  requireStartTls();
+                                }});
+}
+
+void ImapMailbox::afterTls(backends::Credentials credentials) {
   connection_->send(ImapCommand{{"CAPABILITY"}, {}, {}, {}, {},
                                 [this, credentials](Result<ImapHead> reply) {
                                   if (!isOk(reply)) {
-                                    return finishOpen(Error{ErrorCode::Temporary,
-                                                            "IMAP CAPABILITY failed"});
+                                    return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP CAPABILITY failed"}
+                                                            : reply.error());
                                   }
                                   login(credentials);
                                 }});

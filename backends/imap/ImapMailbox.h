@@ -16,10 +16,15 @@
 #include "imap/ImapFetch.h"
 #include "mailbox/Mailbox.h"
 #include "net/TcpConnector.h"
+#include "net/TlsContext.h"
 
 namespace popgate::imap {
 
+enum class ImapTls { None, StartTls, Implicit };
+
 struct ImapSettings {
+  ImapTls tls = ImapTls::None;
+  std::shared_ptr<const net::TlsClientContext> tlsContext;  // required unless tls is None
   std::string host = "127.0.0.1";
   int port = 143;
   std::string mailbox = "INBOX";
@@ -45,6 +50,9 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
  private:
   void onUntagged(const ImapResponse& response, const ImapHead& head) override;
   void greeted(Result<ImapHead> greeting, backends::Credentials credentials);
+  void startTls(backends::Credentials credentials);
+  void afterTls(backends::Credentials credentials);
+  std::unique_ptr<net::ByteStream> wrapTls(std::unique_ptr<net::ByteStream> plain);
   void login(const backends::Credentials& credentials);
   void finishOpen(Result<std::vector<backends::MessageRef>> result);
 

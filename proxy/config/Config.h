@@ -7,14 +7,20 @@
 #include <string>
 #include <vector>
 
+#include "net/TlsContext.h"
 #include "route/SdpsRouter.h"
 
 namespace popgate::config {
+
+enum class TlsMode { None, StartTls, Implicit };
 
 struct ListenerConfig {
   std::string name;
   std::string address;
   int port = 110;
+  TlsMode tls = TlsMode::None;
+  // RFC 2595 §2.1: refuse USER/PASS before STLS. Default: true, except on loopback addresses.
+  bool authRequiresTls = true;
 };
 
 struct SessionConfig {
@@ -30,6 +36,8 @@ struct BackendConfig {
   std::string mailbox = "INBOX";
   std::chrono::seconds connectTimeout{10};
   std::chrono::seconds commandTimeout{60};
+  TlsMode tls = TlsMode::None;
+  net::TlsClientSettings tlsClient;  // serverName defaults to host
 };
 
 struct LogConfig {
@@ -37,6 +45,7 @@ struct LogConfig {
 };
 
 struct Config {
+  std::optional<net::TlsServerSettings> tls;  // the top-level tls: block
   std::vector<ListenerConfig> listeners;
   SessionConfig session;
   std::map<std::string, BackendConfig> backends;

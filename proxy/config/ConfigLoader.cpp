@@ -70,13 +70,68 @@ class Reader {
   LoadedConfig& out_;
 };
 
+void readTlsMode(Reader& r, const YAML::Node& node, TlsMode& out) {
+  std::string mode;
+  if (!r.scalar(node, "tls", mode)) return;
+  if (mode == "none") out = TlsMode::None;
+  else if (mode == "starttls") out = TlsMode::StartTls;
+  else if (mode == "implicit") out = TlsMode::Implicit;
+  else r.problem(node, "tls must be none, starttls or implicit");
+}
+
+bool isLoopback(const std::string& address) {
+  return address.starts_with("127.") || address == "::1";
+}
+
+void readTls(Reader& r, const YAML::Node& node, Config& config) {
+  if (!r.mapping(node, "tls", {"certificates", "min_version", "ciphers"})) return;
+  net::TlsServerSettings tls;
+  const YAML::Node& certificates = node["certificates"];
+  if (!certificates || !certificates.IsSequence() || certificates.size() == 0) {
+    r.problem(node, "tls.certificates must be a non-empty list");
+  } else {
+    for (const auto& item : certificates) {
+      if (!r.mapping(item, "certificate", {"cert", "key", "server_names"})) continue;
+      net::TlsCertificateFiles files;
+      if (!item["cert"]) r.problem(item, "certificate needs cert");
+      else r.scalar(item["cert"], "cert", files.certFile);
+      if (!item["key"]) r.problem(item, "certificate needs key");
+      else r.scalar(item["key"], "key", files.keyFile);
+      if (const YAML::Node& names = item["server_names"]) {
+        if (!names.IsSequence()) r.problem(names, "server_names must be a list");
+        else for (const auto& name : names) {
+          std::string value;
+          if (r.scalar(name, "server name", value)) files.serverNames.push_back(value);
+        }
+      }
+      tls.certificates.push_back(std::move(files));
+    }
+  }
+  if (const YAML::Node& version = node["min_version"]) {
+    std::string text;
+    if (r.scalar(version, "min_version", text)) {
+      auto parsed = net::parseTlsVersion(text);
+      if (parsed) tls.minVersion = parsed.value();
+      else r.problem(version, parsed.error().detail);
+    }
+  }
+  if (node["ciphers"]) r.scalar(node["ciphers"], "ciphers", tls.ciphers);
+  // Load the files now, so that --check-config reports unreadable or mismatched ones.
+  if (!tls.certificates.empty()) {
+    if (auto context = net::TlsServerContext::create(tls); !context) {
+      r.problem(node, context.error().detail);
+    }
+  }
+  config.tls = std::move(tls);
+}
+
 void readListeners(Reader& r, const YAML::Node& node, Config& config) {
   if (!node.IsSequence() || node.size() == 0) {
     return r.problem(node, "listeners must be a non-empty list");
   }
   std::set<std::string> names;
   for (const auto& item : node) {
-    if (!r.mapping(item, "listener", {"name", "address", "port"})) continue;
+    if (!r.mapping(item, "listener", {"name", "address", "port", "tls", "auth_requires_tls"})) continue;
     ListenerConfig listener;
     if (!item["name"]) r.problem(item, "listener needs a name");
     else if (r.scalar(item["name"], "listener name", listener.name) && !names.insert(listener.name).second) {
@@ -90,6 +145,16 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
     }
     if (!item["port"]) r.problem(item, "listener needs a port");
     else r.port(item["port"], "listener port", listener.port);
+    if (item["tls"]) readTlsMode(r, item["tls"], listener.tls);
+    listener.authRequiresTls = !isLoopback(listener.address);
+    if (item["auth_requires_tls"]) r.scalar(item["auth_requires_tls"], "auth_requires_tls", listener.authRequiresTls);
+    if (listener.tls != TlsMode::None && !config.tls) {
+      r.problem(item, "listener '" + listener.name + "' uses TLS but there is no tls: block");
+    }
+    if (listener.tls == TlsMode::None && listener.authRequiresTls) {
+      r.problem(item, "listener '" + listener.name +
+                          "' requires TLS for login but offers none (set tls or auth_requires_tls: false)");
+    }
     config.listeners.push_back(std::move(listener));
   }
 }
@@ -106,8 +171,9 @@ void readBackends(Reader& r, const YAML::Node& node, Config& config) {
       continue;
     }
     for (const auto& field : body) {
-      static const std::set<std::string> known = {"type", "host", "port", "mailbox",
-                                                  "connect_timeout_s", "command_timeout_s"};
+      static const std::set<std::string> known = {
+          "type", "host", "port", "mailbox", "connect_timeout_s", "command_timeout_s", "tls",
+          "ca_file", "verify", "server_name", "client_cert", "client_key"};
       std::string key = field.first.as<std::string>("");
       if (!known.count(key)) r.problem(field.first, "unknown key '" + key + "' in backend");
     }
@@ -121,6 +187,22 @@ void readBackends(Reader& r, const YAML::Node& node, Config& config) {
     if (body["mailbox"]) r.scalar(body["mailbox"], "backend mailbox", backend.mailbox);
     if (body["connect_timeout_s"]) r.seconds(body["connect_timeout_s"], "connect_timeout_s", backend.connectTimeout);
     if (body["command_timeout_s"]) r.seconds(body["command_timeout_s"], "command_timeout_s", backend.commandTimeout);
+    if (body["tls"]) readTlsMode(r, body["tls"], backend.tls);
+    net::TlsClientSettings& client = backend.tlsClient;
+    if (body["ca_file"]) r.scalar(body["ca_file"], "ca_file", client.caFile);
+    if (body["verify"]) r.scalar(body["verify"], "verify", client.verify);
+    client.serverName = backend.host;
+    if (body["server_name"]) r.scalar(body["server_name"], "server_name", client.serverName);
+    if (body["client_cert"]) r.scalar(body["client_cert"], "client_cert", client.certFile);
+    if (body["client_key"]) r.scalar(body["client_key"], "client_key", client.keyFile);
+    if (client.certFile.empty() != client.keyFile.empty()) {
+      r.problem(body, "client_cert and client_key go together");
+    }
+    if (backend.tls != TlsMode::None) {
+      if (auto context = net::TlsClientContext::create(client); !context) {
+        r.problem(body, "backend '" + backend.name + "': " + context.error().detail);
+      }
+    }
     config.backends[backend.name] = std::move(backend);
   }
 }
@@ -163,7 +245,8 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
 
 void readDocument(Reader& r, const YAML::Node& root, LoadedConfig& out) {
   Config& config = out.config;
-  if (!r.mapping(root, "the configuration", {"listeners", "session", "backends", "routing", "log"})) return;
+  if (!r.mapping(root, "the configuration", {"tls", "listeners", "session", "backends", "routing", "log"})) return;
+  if (root["tls"]) readTls(r, root["tls"], config);
   if (!root["listeners"]) r.problem(root, "listeners is required");
   else readListeners(r, root["listeners"], config);
   if (const YAML::Node& session = root["session"]) {

@@ -22,6 +22,7 @@ class RoutedDirectory final : public pop3::MailboxDirectory {
   uv_loop_t* loop_;
   route::SdpsRouter router_;
   std::map<std::string, config::BackendConfig> backends_;
+  std::map<std::string, std::shared_ptr<const net::TlsClientContext>> tlsContexts_;
 };
 
 }  // namespace popgate::server
