@@ -86,6 +86,11 @@ void Session::onDrained() {
 void Session::onIdleTimeout() {
   retired_.clear();
   if (state_ == State::Closed || state_ == State::Update) return;  // UPDATE ends by itself
+  // Cancel what still runs upstream (a login, a retrieval), or its callback would revive the
+  // closed session. Safe: this is the owner's timer, never a mailbox callback.
+  mailbox_.reset();
+  busy_ = false;
+  bodyPaused_ = false;
   reply("-ERR Disconnected for inactivity.");
   finish();
 }

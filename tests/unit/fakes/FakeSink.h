@@ -1,0 +1,58 @@
+#pragma once
+// A pop3::SessionSink that records the session's output as one transcript and lets the test
+// decide when the client is congested. It fails the test when the session breaks the sink's
+// contract: output or a second close after close(), unbalanced pause/resume of input.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+
+#include "pop3/SessionSink.h"
+
+namespace popgate::fakes {
+
+class FakeSink final : public pop3::SessionSink {
+ public:
+  void send(std::string bytes) override {
+    EXPECT_FALSE(closed_) << "send() after close(): " << bytes;
+    transcript_ += bytes;
+    unread_ += bytes;
+    ++sends_;
+  }
+  bool congested() const override { return congested_; }
+  void pauseInput() override {
+    EXPECT_FALSE(inputPaused_) << "pauseInput() twice";
+    inputPaused_ = true;
+    ++inputPauses_;
+  }
+  void resumeInput() override {
+    EXPECT_TRUE(inputPaused_) << "resumeInput() without pauseInput()";
+    inputPaused_ = false;
+  }
+  void close() override {
+    EXPECT_FALSE(closed_) << "close() twice";
+    closed_ = true;
+  }
+
+  // What the session sent since the last take().
+  std::string take() { return std::exchange(unread_, {}); }
+  const std::string& transcript() const { return transcript_; }
+  int sends() const { return sends_; }
+
+  void setCongested(bool congested) { congested_ = congested; }
+  bool closed() const { return closed_; }
+  bool inputPaused() const { return inputPaused_; }
+  int inputPauses() const { return inputPauses_; }
+
+ private:
+  std::string transcript_;
+  std::string unread_;
+  int sends_ = 0;
+  bool congested_ = false;
+  bool closed_ = false;
+  bool inputPaused_ = false;
+  int inputPauses_ = 0;
+};
+
+}  // namespace popgate::fakes
