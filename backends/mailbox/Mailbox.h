@@ -4,9 +4,11 @@
 //
 // Contract for every implementation:
 // - callbacks never fire from inside the call that started the operation;
-// - at most one operation runs at a time (POP3 is strictly sequential per session);
-// - destroying the Mailbox cancels whatever runs: no callback fires afterwards, nothing is
-//   committed upstream;
+// - at most one operation runs at a time (POP3 is strictly sequential per session), but the
+//   next one may be started from inside the callback that ends the previous one (pipelining);
+// - destroying the Mailbox cancels whatever runs: no callback fires afterwards. Before commit()
+//   nothing is deleted; during commit() the outcome upstream is unknown (the deletion may
+//   already be on its way), which is why the session only says +OK after commit's callback;
 // - an implementation may be destroyed from inside one of its own callbacks only through the
 //   owner's deferred release (the session retires it and frees it later).
 

@@ -1,6 +1,7 @@
 #include "pop3/Session.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <utility>
 
@@ -37,11 +38,16 @@ const Session::CommandSpec Session::kCommands[] = {
     {"UIDL", kTrans, &Session::cmdUidl},         {"RETR", kTrans, &Session::cmdRetr},
     {"TOP", kTrans, &Session::cmdTop},           {"DELE", kTrans, &Session::cmdDele},
     {"NOOP", kTrans, &Session::cmdNoop},         {"RSET", kTrans, &Session::cmdRset},
+    {"STLS", kAuth, &Session::cmdStls},
 };
 
 Session::Session(SessionSink& sink, MailboxDirectory& directory, auth::MailboxLocks& locks,
                  SessionSettings settings)
-    : sink_(sink), directory_(directory), locks_(locks), settings_(std::move(settings)) {}
+    : sink_(sink),
+      directory_(directory),
+      locks_(locks),
+      settings_(std::move(settings)),
+      tlsActive_(settings_.secure) {}
 
 Session::~Session() = default;
 
@@ -56,6 +62,9 @@ void Session::reply(std::string_view line) {
 
 void Session::finish() {
   state_ = State::Closed;
+  // Free the mailbox now, not when the connection is destroyed: a client that reconnects right
+  // after QUIT must not meet its own old session's lock.
+  lock_.reset();
   sink_.close();
 }
 
@@ -68,7 +77,7 @@ void Session::onInput(std::string_view bytes) {
   if (state_ == State::Closed) return;
   decoder_.feed(bytes);
   process();
-  if (!inputPaused_ && decoder_.buffered() > settings_.maxPendingInput) {
+  if (state_ != State::Closed && !inputPaused_ && decoder_.buffered() > settings_.maxPendingInput) {
     inputPaused_ = true;
     sink_.pauseInput();
   }
@@ -88,16 +97,18 @@ void Session::onIdleTimeout() {
   if (state_ == State::Closed || state_ == State::Update) return;  // UPDATE ends by itself
   // Cancel what still runs upstream (a login, a retrieval), or its callback would revive the
   // closed session. Safe: this is the owner's timer, never a mailbox callback.
+  bool midBody = busy_ && bodyStarted_;
   mailbox_.reset();
   busy_ = false;
   bodyPaused_ = false;
-  reply("-ERR Disconnected for inactivity.");
+  // Inside a multi-line reply an -ERR would read as message text: just close, without the ".".
+  if (!midBody) reply("-ERR Disconnected for inactivity.");
   finish();
 }
 
 void Session::process() {
   Command command;
-  while (state_ != State::Closed && !busy_ && !sink_.congested()) {
+  while (state_ != State::Closed && !busy_ && !tlsStarting_ && !sink_.congested()) {
     DecodeStatus status = decoder_.next(command);
     if (status == DecodeStatus::NeedMore) break;
     if (status == DecodeStatus::Command) {
@@ -139,24 +150,55 @@ void Session::dispatch(const Command& command) {
 
 void Session::cmdCapa(std::string_view args) {
   if (!args.empty()) return badCommand("-ERR CAPA takes no argument.");
-  sink_.send(fmt::format(
-      "+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
-      "PIPELINING\r\nIMPLEMENTATION {}\r\n.\r\n",
-      settings_.implementation));
+  // RFC 2595 §4 / nginx's "starttls only": no USER before TLS when login requires it, and STLS
+  // only while it can still be used.
+  std::string out = "+OK Capability list follows\r\nTOP\r\n";
+  if (loginAllowed()) out.append("USER\r\n");
+  out.append("UIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+  if (settings_.stlsAvailable && !tlsActive_ && state_ == State::Authorization) out.append("STLS\r\n");
+  fmt::format_to(std::back_inserter(out), "IMPLEMENTATION {}\r\n.\r\n", settings_.implementation);
+  sink_.send(std::move(out));
+}
+
+void Session::cmdStls(std::string_view args) {
+  if (!args.empty()) return badCommand("-ERR STLS takes no argument.");
+  if (tlsActive_) return reply("-ERR TLS is already active.");
+  if (!settings_.stlsAvailable) return reply("-ERR STLS is not available here.");
+  reply("+OK Begin TLS negotiation.");
+  // RFC 2595 §4 (CVE-2011-0411): whatever the client pipelined behind STLS in plain text is
+  // dropped, never executed inside the TLS session.
+  decoder_.discardBuffered();
+  user_.reset();
+  tlsStarting_ = true;
+  sink_.startTls();
+}
+
+void Session::onTlsEstablished() {
+  retired_.clear();
+  if (state_ == State::Closed) return;
+  tlsStarting_ = false;
+  tlsActive_ = true;
+  process();
 }
 
 void Session::cmdUser(std::string_view args) {
   if (args.empty()) return badCommand("-ERR USER needs a name.");
+  if (!loginAllowed()) return reply("-ERR Login requires TLS: use STLS first.");
   user_ = std::string(args);
   reply("+OK");
 }
 
 void Session::cmdPass(std::string_view args) {
+  if (!loginAllowed()) return reply("-ERR Login requires TLS: use STLS first.");
   if (!user_) return badCommand("-ERR Send USER first.");
   std::string login = std::move(*user_);
   user_.reset();
   auto entry = directory_.resolve(login);
-  if (!entry) return reply(errorReply(entry.error(), "Cannot route this login."));
+  if (!entry) {
+    spdlog::info("{}: login {} refused: {}", settings_.peer, login, entry.error().detail);
+    return reply(errorReply(entry.error(), "Cannot route this login."));
+  }
+  loginName_ = login;
   mailbox_ = std::move(entry.value().mailbox);
   lockKey_ = std::move(entry.value().lockKey);
   busy_ = true;
@@ -170,12 +212,15 @@ void Session::cmdPass(std::string_view args) {
 void Session::openFinished(Result<std::vector<backends::MessageRef>> snapshot) {
   busy_ = false;
   if (!snapshot) {
+    spdlog::info("{}: login {} failed: {}", settings_.peer, loginName_, snapshot.error().detail);
     retireMailbox();
     reply(errorReply(snapshot.error(), "Mail store unavailable, try again later."));
   } else if (!(lock_ = locks_.tryLock(lockKey_))) {
+    spdlog::info("{}: login {} refused: mailbox in use", settings_.peer, loginName_);
     retireMailbox();
     reply(errorReply(Error{ErrorCode::InUse, {}}, {}));
   } else {
+    spdlog::info("{}: login {} ok, {} messages", settings_.peer, loginName_, snapshot.value().size());
     messages_ = std::move(snapshot.value());
     deleted_.assign(messages_.size(), false);
     state_ = State::Transaction;
@@ -203,6 +248,8 @@ void Session::cmdQuit(std::string_view args) {
 void Session::commitFinished(Status status) {
   busy_ = false;
   retireMailbox();
+  lock_.reset();  // before +OK: the client may reconnect the moment it reads it
+  if (!status) spdlog::warn("{}: commit for {} failed: {}", settings_.peer, loginName_, status.error().detail);
   if (status) {
     reply("+OK Logging out.");
   } else {

@@ -23,6 +23,10 @@ struct SessionSettings {
   std::string implementation = "popgate";
   std::size_t maxBadCommands = 20;          // then the connection is closed
   std::size_t maxPendingInput = 64 * 1024;  // pipelined input buffered before reading pauses
+  bool stlsAvailable = false;    // the listener offers STLS (RFC 2595) and has a certificate
+  bool secure = false;           // TLS from the first byte (POP3S)
+  bool authRequiresTls = false;  // refuse USER/PASS until TLS is up
+  std::string peer;              // for logs
 };
 
 class Session final : private backends::BodySink {
@@ -39,6 +43,7 @@ class Session final : private backends::BodySink {
   void onInput(std::string_view bytes);
   void onDrained();      // the client's write queue fell below its low-water mark
   void onIdleTimeout();  // RFC 1939 §3 autologout: ends the session without UPDATE
+  void onTlsEstablished();
 
   State state() const { return state_; }
 
@@ -70,6 +75,8 @@ class Session final : private backends::BodySink {
   void cmdDele(std::string_view args);
   void cmdNoop(std::string_view args);
   void cmdRset(std::string_view args);
+  void cmdStls(std::string_view args);
+  bool loginAllowed() const { return tlsActive_ || !settings_.authRequiresTls; }
 
   // Parses a message number that names a visible message; replies -ERR and returns nullopt if not.
   std::optional<std::size_t> visibleMessage(std::string_view arg);
@@ -91,10 +98,13 @@ class Session final : private backends::BodySink {
   State state_ = State::Authorization;
   bool busy_ = false;  // an upstream operation runs; pipelined commands wait
   bool inputPaused_ = false;
+  bool tlsActive_ = false;
+  bool tlsStarting_ = false;  // STLS answered; input waits for the handshake
   std::size_t badCommands_ = 0;
 
   std::optional<std::string> user_;
   std::string lockKey_;
+  std::string loginName_;  // for logs; never the password
   std::unique_ptr<backends::Mailbox> mailbox_;
   std::vector<std::unique_ptr<backends::Mailbox>> retired_;  // freed outside their callbacks
   std::unique_ptr<auth::MailboxLocks::Lock> lock_;

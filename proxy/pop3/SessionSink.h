@@ -19,6 +19,9 @@ class SessionSink {
   virtual void resumeInput() = 0;
   // Flush what was sent, then close. No session callback follows.
   virtual void close() = 0;
+  // RFC 2595 STLS: start a server-side TLS handshake after what was sent so far. The connection
+  // calls Session::onTlsEstablished() when it completes, or closes on failure.
+  virtual void startTls() = 0;
 };
 
 }  // namespace popgate::pop3

@@ -2,17 +2,24 @@
 
 #include <spdlog/spdlog.h>
 
+#include "net/TlsStream.h"
+
 namespace popgate::server {
 
 Pop3Connection::Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream> stream,
                                pop3::MailboxDirectory& directory, auth::MailboxLocks& locks,
-                               std::chrono::milliseconds idleTimeout, Release release)
-    : stream_(std::move(stream)),
+                               ConnectionSettings settings, Release release)
+    : loop_(loop),
+      stream_(std::move(stream)),
+      tls_(std::move(settings.tls)),
       idleTimer_(loop),
-      idleTimeout_(idleTimeout),
+      idleTimeout_(settings.idleTimeout),
       release_(std::move(release)),
       peer_(stream_->peerAddress()),
-      session_(*this, directory, locks) {
+      session_(*this, directory, locks, [&] {
+        settings.session.peer = peer_;
+        return std::move(settings.session);
+      }()) {
   stream_->setHandler(this);
 }
 
@@ -38,6 +45,19 @@ void Pop3Connection::send(std::string bytes) { stream_->write(std::move(bytes));
 void Pop3Connection::close() {
   idleTimer_.stop();
   stream_->closeAfterFlush();
+}
+
+void Pop3Connection::startTls() {
+  // The "+OK" to STLS is already queued on the plain stream; TLS records follow it.
+  stream_->setHandler(nullptr);
+  stream_ = std::make_unique<net::TlsStream>(
+      loop_, std::move(stream_), tls_->newSession(), net::TlsStream::Role::Server,
+      [this](Status status) {
+        if (status) session_.onTlsEstablished();
+        else spdlog::info("{}: STLS handshake failed: {}", peer_, status.error().detail);
+      });
+  stream_->setHandler(this);
+  stream_->startReading();
 }
 
 void Pop3Connection::onData(std::string_view bytes) {

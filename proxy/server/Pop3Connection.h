@@ -10,9 +10,16 @@
 
 #include "net/ByteStream.h"
 #include "net/Timer.h"
+#include "net/TlsContext.h"
 #include "pop3/Session.h"
 
 namespace popgate::server {
+
+struct ConnectionSettings {
+  std::chrono::milliseconds idleTimeout{600'000};
+  pop3::SessionSettings session;
+  std::shared_ptr<const net::TlsServerContext> tls;  // for STLS; null when not offered
+};
 
 class Pop3Connection final : private pop3::SessionSink, private net::StreamHandler {
  public:
@@ -20,7 +27,7 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
 
   Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream> stream,
                  pop3::MailboxDirectory& directory, auth::MailboxLocks& locks,
-                 std::chrono::milliseconds idleTimeout, Release release);
+                 ConnectionSettings settings, Release release);
   ~Pop3Connection() override;
 
   void start();
@@ -32,6 +39,7 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
   void pauseInput() override { stream_->stopReading(); }
   void resumeInput() override { stream_->startReading(); }
   void close() override;
+  void startTls() override;
 
   void onData(std::string_view bytes) override;
   void onDrained() override;
@@ -39,7 +47,9 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
 
   void touch();
 
+  uv_loop_t* loop_;
   std::unique_ptr<net::ByteStream> stream_;
+  std::shared_ptr<const net::TlsServerContext> tls_;
   net::Timer idleTimer_;
   std::chrono::milliseconds idleTimeout_;
   Release release_;

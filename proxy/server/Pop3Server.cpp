@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "net/TlsStream.h"
+
 namespace popgate::server {
 
 Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, auth::MailboxLocks& locks)
@@ -9,12 +11,21 @@ Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, auth::Mail
 
 Pop3Server::~Pop3Server() { stop(); }
 
+Status Pop3Server::reloadTls() {
+  if (!config_.tls) return Ok{};
+  auto context = net::TlsServerContext::create(*config_.tls);
+  if (!context) return context.error();
+  tls_ = context.value();
+  return Ok{};
+}
+
 Status Pop3Server::start() {
+  if (Status status = reloadTls(); !status) return status;
   for (const config::ListenerConfig& listener : config_.listeners) {
     auto tcp = std::make_unique<net::TcpListener>(loop_);
     Status status = tcp->listen(listener.address, listener.port, false,
-                                [this](std::unique_ptr<net::TcpStream> stream) {
-                                  accept(std::move(stream));
+                                [this, &listener](std::unique_ptr<net::TcpStream> stream) {
+                                  accept(listener, std::move(stream));
                                 });
     if (!status) return status;
     spdlog::info("listener {} on {}:{}", listener.name, listener.address, tcp->boundPort());
@@ -29,10 +40,23 @@ void Pop3Server::stop() {
   deleter_.flush();
 }
 
-void Pop3Server::accept(std::unique_ptr<net::TcpStream> stream) {
+void Pop3Server::accept(const config::ListenerConfig& listener,
+                        std::unique_ptr<net::TcpStream> stream) {
+  ConnectionSettings settings;
+  settings.idleTimeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.session.idleTimeout);
+  settings.session.authRequiresTls = listener.authRequiresTls;
+  std::unique_ptr<net::ByteStream> transport = std::move(stream);
+  if (listener.tls == config::TlsMode::Implicit) {
+    settings.session.secure = true;
+    transport = std::make_unique<net::TlsStream>(loop_, std::move(transport), tls_->newSession(),
+                                                 net::TlsStream::Role::Server);
+  } else if (listener.tls == config::TlsMode::StartTls) {
+    settings.session.stlsAvailable = true;
+    settings.tls = tls_;
+  }
   auto connection = std::make_unique<Pop3Connection>(
-      loop_, std::move(stream), directory_, locks_,
-      std::chrono::duration_cast<std::chrono::milliseconds>(config_.session.idleTimeout),
+      loop_, std::move(transport), directory_, locks_, std::move(settings),
       [this](Pop3Connection* done) { release(done); });
   Pop3Connection* raw = connection.get();
   connections_.emplace(raw, std::move(connection));

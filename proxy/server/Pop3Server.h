@@ -25,9 +25,11 @@ class Pop3Server {
   // Stops accepting and drops every connection (nothing uncommitted is deleted upstream).
   void stop();
   std::size_t connectionCount() const { return connections_.size(); }
+  // Re-reads the certificates (SIGHUP). Sessions keep the context they started with.
+  Status reloadTls();
 
  private:
-  void accept(std::unique_ptr<net::TcpStream> stream);
+  void accept(const config::ListenerConfig& listener, std::unique_ptr<net::TcpStream> stream);
   void release(Pop3Connection* connection);
 
   uv_loop_t* loop_;
@@ -36,6 +38,7 @@ class Pop3Server {
   RoutedDirectory directory_;
   net::DeferredDeleter deleter_;
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
+  std::shared_ptr<const net::TlsServerContext> tls_;
   std::unordered_map<Pop3Connection*, std::unique_ptr<Pop3Connection>> connections_;
 };
 

@@ -35,6 +35,12 @@ class FakeSink final : public pop3::SessionSink {
     closed_ = true;
   }
 
+  void startTls() override {
+    EXPECT_FALSE(closed_) << "startTls() after close()";
+    ++tlsStarts_;
+  }
+  int tlsStarts() const { return tlsStarts_; }
+
   // What the session sent since the last take().
   std::string take() { return std::exchange(unread_, {}); }
   const std::string& transcript() const { return transcript_; }
@@ -53,6 +59,7 @@ class FakeSink final : public pop3::SessionSink {
   bool closed_ = false;
   bool inputPaused_ = false;
   int inputPauses_ = 0;
+  int tlsStarts_ = 0;
 };
 
 }  // namespace popgate::fakes

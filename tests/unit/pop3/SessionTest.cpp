@@ -199,7 +199,7 @@ TEST_F(SessionTest, UnknownAndMalformedCommands) {
     C: HELO
     S: -ERR Unknown command.
     C: STLS
-    S: -ERR Unknown command.
+    S: -ERR STLS is not available here.
     C: APOP alice 0123456789abcdef
     S: -ERR Unknown command.
     C:
