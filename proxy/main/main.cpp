@@ -46,10 +46,11 @@ int run(const popgate::config::Config& config) {
     } else {
       popgate::net::UvHandle<uv_signal_t> sigterm;
       popgate::net::UvHandle<uv_signal_t> sigint;
+      popgate::net::UvHandle<uv_signal_t> sighup;
       struct StopContext {
         popgate::server::Pop3Server* server;
-        popgate::net::UvHandle<uv_signal_t>* handles[2];
-      } stop{&server, {&sigterm, &sigint}};
+        popgate::net::UvHandle<uv_signal_t>* handles[3];
+      } stop{&server, {&sigterm, &sigint, &sighup}};
       for (auto* handle : stop.handles) {
         uv_signal_init(&loop, handle->get());
         handle->markInitialized();
@@ -63,6 +64,19 @@ int run(const popgate::config::Config& config) {
       };
       uv_signal_start(sigterm.get(), onSignal, SIGTERM);
       uv_signal_start(sigint.get(), onSignal, SIGINT);
+      // SIGHUP re-reads the TLS certificates; sessions in progress keep theirs.
+      uv_signal_start(
+          sighup.get(),
+          [](uv_signal_t* handle, int) {
+            auto* context = static_cast<StopContext*>(handle->data);
+            if (auto status = context->server->reloadTls(); status) {
+              spdlog::info("SIGHUP: TLS certificates reloaded");
+            } else {
+              spdlog::error("SIGHUP: TLS reload failed, keeping the old certificates: {}",
+                            status.error().detail);
+            }
+          },
+          SIGHUP);
       spdlog::info("popgate ready");
       uv_run(&loop, UV_RUN_DEFAULT);
     }
