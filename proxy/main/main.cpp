@@ -69,11 +69,11 @@ int run(const popgate::config::Config& config) {
           sighup.get(),
           [](uv_signal_t* handle, int) {
             auto* context = static_cast<StopContext*>(handle->data);
-            if (auto status = context->server->reloadTls(); status) {
+            if (auto reloaded = context->server->reloadTls(); reloaded) {
               spdlog::info("SIGHUP: TLS certificates reloaded");
             } else {
               spdlog::error("SIGHUP: TLS reload failed, keeping the old certificates: {}",
-                            status.error().detail);
+                            reloaded.error().detail);
             }
           },
           SIGHUP);
