@@ -149,6 +149,12 @@ class Sandbox:
         # Dovecot's unprivileged processes must traverse DIR (mkdtemp makes it 0700).
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
+        parent = os.path.dirname(self.dir)
+        while parent != "/":
+            if not os.stat(parent).st_mode & 0o001:
+                raise RuntimeError(f"{parent} is not world-searchable: Dovecot's auth and mail "
+                                   f"processes (users dovecot, {VMAIL}) could not reach {self.dir}")
+            parent = os.path.dirname(parent)
         home = os.path.join(self.dir, "home")
         os.makedirs(home, exist_ok=True)
         os.chown(home, self.uid, self.gid)
