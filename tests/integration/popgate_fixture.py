@@ -269,6 +269,18 @@ def login_retrying_in_use(port, user, password, timeout_s=10):
         time.sleep(0.1)
 
 
+def wait_until_free(port, user, password):
+    """Returns once a session can log in and QUIT: a real client started next (which cannot
+    retry on [IN-USE] itself) then finds the mailbox free."""
+    conn = login_retrying_in_use(port, user, password)
+    try:
+        reply = conn.cmd("QUIT")
+        if not reply.startswith(b"+OK"):
+            raise AssertionError(f"QUIT as {user}: {reply!r}")
+    finally:
+        conn.close()
+
+
 # --- test base --------------------------------------------------------------------------------
 
 class GatewayTestCase(unittest.TestCase):
