@@ -332,8 +332,8 @@ class GatewayTestCase(unittest.TestCase):
     def port(self):
         return self.gateway.port
 
-    def connect(self):
-        conn = RawPop3(self.port)
+    def connect(self, port=None):
+        conn = RawPop3(port or self.port)
         self.addCleanup(conn.close)
         return conn
 
