@@ -11,6 +11,7 @@ Standard library only: the tests must run on a bare Debian with the apt packages
 
 import argparse
 import atexit
+import ctypes
 import imaplib
 import os
 import pwd
@@ -100,6 +101,12 @@ def free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def die_with_parent():
+    """preexec_fn: SIGTERM this child when our process dies, even by SIGKILL (e.g. a ctest
+    timeout), when atexit handlers never run. Linux prctl(PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
 
 
 def vmail_ids():
@@ -199,9 +206,11 @@ class Sandbox:
             self.pop3_port = self.want_pop3 or free_port()
             self._write_files()
             open(self.log_path, "w").close()
-            # Own process group, so a crash of ours can still take every child down.
+            # Own process group (a terminal's Ctrl-C goes to us; we stop Dovecot in order, and
+            # stop() can take the whole group down).
             self.proc = subprocess.Popen(["dovecot", "-F", "-c", self.config_path],
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                         preexec_fn=die_with_parent)
             atexit.register(self.stop)
             deadline = time.monotonic() + START_TIMEOUT_S
             if (_wait_greeting(self.imap_port, b"* OK", deadline)

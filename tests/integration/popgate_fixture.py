@@ -26,7 +26,7 @@ HOST = dovecot_sandbox.HOST
 SELFTEST = os.environ.get("POPGATE_SELFTEST") == "1"
 START_TIMEOUT_S = 10
 KILL_AFTER_S = 5
-IO_TIMEOUT_S = 60
+IO_TIMEOUT_S = 30  # per recv(); a reply that never ends fails instead of hanging
 TERMINATOR = b"\r\n.\r\n"
 
 
@@ -107,7 +107,8 @@ class Popgate:
             raise RuntimeError("set POPGATE_BIN to the popgate binary (or POPGATE_SELFTEST=1)")
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen([binary, "--config", self.config_path],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         preexec_fn=dovecot_sandbox.die_with_parent)
         if not wait_for_port(self.port, START_TIMEOUT_S, self.proc):
             self.stop()
             raise RuntimeError(f"popgate did not listen on {self.port}:\n{self.log_text()}")
