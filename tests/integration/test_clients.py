@@ -115,7 +115,9 @@ class ClientsTest(pf.GatewayTestCase):
               f'  mda "/usr/bin/python3 {deliver} {outdir}"\n')
         home = self.tmpdir(f"fetchmail-home-{len(os.listdir(outdir))}")
         env = dict(os.environ, HOME=home, FETCHMAILHOME=home)
-        return self.run_client(["fetchmail", "-f", "-", "--nodetach", "--nosyslog", "-i", idfile],
+        # As root, fetchmail's lock is /var/run/fetchmail.pid: shared with any other test run.
+        return self.run_client(["fetchmail", "-f", "-", "--nodetach", "--nosyslog", "-i", idfile,
+                                "--pidfile", os.path.join(home, "fetchmail.pid")],
                                rc.encode(), env)
 
     def test_fetchmail(self):
