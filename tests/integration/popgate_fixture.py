@@ -1,0 +1,363 @@
+"""Shared harness for popgate's integration tests.
+
+- Popgate: writes a YAML config into a temp dir, runs $POPGATE_BIN --config FILE, waits for its
+  POP3 port, stops it (SIGTERM, then SIGKILL after 5 s). With POPGATE_SELFTEST=1 it starts
+  nothing and hands out Dovecot's own POP3 port instead, to prove the tests themselves.
+- RawPop3: a socket POP3 client that returns responses as the exact bytes on the wire.
+- GatewayTestCase: a Dovecot sandbox + popgate per test class; prints logs when a test fails.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import dovecot_sandbox  # noqa: E402  (path set just above)
+
+HOST = dovecot_sandbox.HOST
+SELFTEST = os.environ.get("POPGATE_SELFTEST") == "1"
+START_TIMEOUT_S = 10
+KILL_AFTER_S = 5
+IO_TIMEOUT_S = 30  # per recv(); a reply that never ends fails instead of hanging
+TERMINATOR = b"\r\n.\r\n"
+
+
+# --- config ---------------------------------------------------------------------------------
+
+def to_yaml(value, indent=0):
+    """Block-style YAML for dicts, lists and scalars (no PyYAML: stdlib only).
+    Strings are JSON-quoted, which YAML reads the same way."""
+    pad = " " * indent
+    out = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                out.append(f"{pad}{key}:\n{to_yaml(item, indent + 2)}")
+            else:
+                out.append(f"{pad}{key}: {_scalar(item)}\n")
+    else:
+        for item in value:
+            body = to_yaml(item, indent + 2) if isinstance(item, (dict, list)) else \
+                f"{pad}  {_scalar(item)}\n"
+            out.append(f"{pad}- {body[indent + 2:]}")
+    return "".join(out)
+
+
+def _scalar(item):
+    if isinstance(item, bool):
+        return "true" if item else "false"
+    if isinstance(item, (int, float)):
+        return str(item)
+    if isinstance(item, (dict, list)):
+        return "{}" if isinstance(item, dict) else "[]"
+    return json.dumps(item, ensure_ascii=False)
+
+
+def base_config(imap_port, pop3_port, idle_timeout_s=600):
+    """The documented config shape, one local IMAP backend."""
+    return {
+        "listeners": [{"name": "pop3", "address": HOST, "port": pop3_port}],
+        "session": {"idle_timeout_s": idle_timeout_s},
+        "backends": {"local": {"type": "imap", "host": HOST, "port": imap_port,
+                               "mailbox": "INBOX"}},
+        "routing": {"default_backend": "local", "separators": "@+",
+                    "domains": {"example.org": {"backend": "local", "upstream_user": "full"}}},
+    }
+
+
+def wait_for_port(port, timeout_s, proc=None):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Popgate:
+    """One popgate process (or, in self-test mode, a stand-in for it)."""
+
+    def __init__(self, workdir, sandbox, config, name="popgate"):
+        self.workdir, self.sandbox, self.config = workdir, sandbox, config
+        self.config_path = os.path.join(workdir, f"{name}.yaml")
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.proc = None
+        self.port = config["listeners"][0]["port"]
+
+    def start(self):
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(to_yaml(self.config))
+        if SELFTEST:
+            self.port = self.sandbox.pop3_port
+            return self
+        binary = os.environ.get("POPGATE_BIN")
+        if not binary:
+            raise RuntimeError("set POPGATE_BIN to the popgate binary (or POPGATE_SELFTEST=1)")
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([binary, "--config", self.config_path],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         preexec_fn=dovecot_sandbox.die_with_parent)
+        if not wait_for_port(self.port, START_TIMEOUT_S, self.proc):
+            self.stop()
+            raise RuntimeError(f"popgate did not listen on {self.port}:\n{self.log_text()}")
+        return self
+
+    def stop(self):
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(KILL_AFTER_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def log_text(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return "(no popgate log: self-test mode)" if SELFTEST else "(no popgate log)"
+
+
+# --- what a POP3 server sends ---------------------------------------------------------------
+
+def stored_form(raw):
+    """The message as Dovecot serves it over IMAP and counts it in LIST/RFC822.SIZE:
+    bare LF becomes CRLF, a bare CR stays, a missing final CRLF stays missing."""
+    return re.sub(rb"(?<!\r)\n", b"\r\n", raw)
+
+
+def pop3_form(raw):
+    """RETR's content after dot-unstuffing: the stored form plus the CRLF that POP3 adds
+    before the terminating '.' when the message does not end in one."""
+    data = stored_form(raw)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+def unstuff(reply):
+    """Content of a multi-line +OK reply: status line, terminator and dot-stuffing removed."""
+    body = reply[reply.index(b"\r\n") + 2:-3]
+    return re.sub(rb"(^|\r\n)\.", rb"\1", body)
+
+
+def first_difference(a, b):
+    """Human-readable description of where two byte strings diverge."""
+    n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return (f"lengths {len(a)} vs {len(b)}, first difference at offset {n}:\n"
+            f"  expected ...{a[max(n - 40, 0):n + 40]!r}\n"
+            f"  actual   ...{b[max(n - 40, 0):n + 40]!r}")
+
+
+# --- raw client -------------------------------------------------------------------------------
+
+class RawPop3:
+    """Speaks POP3 over a plain socket and returns every response byte for byte."""
+
+    def __init__(self, port, host=HOST, timeout=IO_TIMEOUT_S):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+        self.greeting = self.read_line()
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _fill(self):
+        data = self.sock.recv(1 << 20)
+        if not data:
+            raise ConnectionError(f"server closed the connection; unread: {self.buf[:200]!r}")
+        self.buf += data
+
+    def read_line(self):
+        """One response line including its CRLF."""
+        while b"\r\n" not in self.buf:
+            self._fill()
+        end = self.buf.index(b"\r\n") + 2
+        line, self.buf = self.buf[:end], self.buf[end:]
+        return line
+
+    def read_multi(self):
+        """Status line; if +OK, everything up to and including CRLF.CRLF (the status line's
+        CRLF can be the terminator's first two bytes for an empty body)."""
+        status = self.read_line()
+        if not status.startswith(b"+OK"):
+            return status
+        data, start = status + self.buf, len(status) - 2
+        self.buf = b""
+        while True:
+            end = data.find(TERMINATOR, start)
+            if end >= 0:
+                end += len(TERMINATOR)
+                self.buf = data[end:]
+                return data[:end]
+            start = max(len(data) - len(TERMINATOR) + 1, 0)
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError(f"closed inside a multi-line reply after {len(data)} bytes")
+            data += chunk
+
+    def send(self, line):
+        """line: str or bytes, without CRLF (bytes are sent as they are, for 8-bit)."""
+        if isinstance(line, str):
+            line = line.encode("utf-8")
+        self.sock.sendall(line + b"\r\n")
+
+    def cmd(self, line):
+        self.send(line)
+        return self.read_line()
+
+    def cmd_multi(self, line):
+        self.send(line)
+        return self.read_multi()
+
+    def login(self, user, password):
+        """USER/PASS; returns the PASS response (or the USER one if that failed)."""
+        reply = self.cmd(b"USER " + _b(user))
+        if not reply.startswith(b"+OK"):
+            return reply
+        return self.cmd(b"PASS " + _b(password))
+
+    def wait_closed(self, timeout_s):
+        """True if the server closes the connection within timeout_s (any bytes before that
+        are kept in self.buf)."""
+        self.sock.settimeout(timeout_s)
+        try:
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    return True
+                self.buf += data
+        except (socket.timeout, ConnectionResetError):
+            return False
+
+
+def _b(text):
+    return text if isinstance(text, bytes) else text.encode("utf-8")
+
+
+def login_retrying_in_use(port, user, password, timeout_s=10):
+    """A logged-in RawPop3. A session we just dropped may hold the mailbox lock for a moment
+    after our close, so [IN-USE] is retried for a bounded time; anything else fails."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        conn = RawPop3(port)
+        reply = conn.login(user, password)
+        if reply.startswith(b"+OK"):
+            return conn
+        conn.close()
+        if not reply.startswith(b"-ERR [IN-USE]") or time.monotonic() > deadline:
+            raise AssertionError(f"login as {user} failed: {reply!r}")
+        time.sleep(0.1)
+
+
+def wait_until_free(port, user, password):
+    """Returns once a session can log in and QUIT: a real client started next (which cannot
+    retry on [IN-USE] itself) then finds the mailbox free."""
+    conn = login_retrying_in_use(port, user, password)
+    try:
+        reply = conn.cmd("QUIT")
+        if not reply.startswith(b"+OK"):
+            raise AssertionError(f"QUIT as {user}: {reply!r}")
+    finally:
+        conn.close()
+
+
+# --- test base --------------------------------------------------------------------------------
+
+class GatewayTestCase(unittest.TestCase):
+    """setUpClass: fresh temp dir, Dovecot sandbox, popgate with base_config().
+    Subclasses may override gateway_config() or start more gateways with start_gateway()."""
+
+    sandbox = None
+    workdir = None
+    gateways = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix=f"popgate-{cls.__name__}-")
+        os.chmod(cls.workdir, 0o755)  # Dovecot's unprivileged processes work below it
+        cls.gateways = []
+        try:
+            cls.sandbox = dovecot_sandbox.Sandbox(os.path.join(cls.workdir, "dovecot")).start()
+            cls.seed_mail()
+            cls.gateway = cls.start_gateway(cls.gateway_config())
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for gw in cls.gateways:
+            gw.stop()
+        if cls.sandbox is not None:
+            cls.sandbox.stop()
+        if cls.workdir and os.environ.get("POPGATE_KEEP_TMP") != "1":
+            shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    @classmethod
+    def seed_mail(cls):
+        """Hook: put mail in the sandbox before the gateway starts."""
+
+    @classmethod
+    def gateway_config(cls):
+        return base_config(cls.sandbox.imap_port, dovecot_sandbox.free_port())
+
+    @classmethod
+    def start_gateway(cls, config, name=None):
+        name = name or f"popgate{len(cls.gateways)}"
+        gw = Popgate(cls.workdir, cls.sandbox, config, name)
+        cls.gateways.append(gw)
+        return gw.start()
+
+    @property
+    def port(self):
+        return self.gateway.port
+
+    def connect(self, port=None):
+        conn = RawPop3(port or self.port)
+        self.addCleanup(conn.close)
+        return conn
+
+    def gateway_session(self, user, password, port=None):
+        """Logged in through the gateway (waiting out a lock left by an earlier test)."""
+        conn = login_retrying_in_use(port or self.port, user, password)
+        self.addCleanup(conn.close)
+        return conn
+
+    def connect_dovecot(self):
+        """Dovecot's own POP3 on the same mailboxes: the reference."""
+        conn = RawPop3(self.sandbox.pop3_port)
+        self.addCleanup(conn.close)
+        return conn
+
+    def run(self, result=None):
+        # Print the gateway's log (and Dovecot's tail) under a failing test, not for passing ones.
+        before = len(result.failures) + len(result.errors) if result else 0
+        out = super().run(result)
+        if result and len(result.failures) + len(result.errors) > before:
+            for gw in self.gateways:
+                sys.stderr.write(f"\n----- {gw.log_path} -----\n{gw.log_text()[-20000:]}\n")
+            if self.sandbox:
+                tail = "".join(self.sandbox.log_text().splitlines(True)[-30:])
+                sys.stderr.write(f"----- dovecot.log (last 30 lines) -----\n{tail}\n")
+        return out
