@@ -11,7 +11,7 @@ PACKAGES=(
   libuv1-dev android-libboringssl-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev
   # the peers the demo and the integration tests run: a real Dovecot and real POP3 clients
-  dovecot-imapd dovecot-pop3d python3 curl fetchmail mpop getmail6
+  dovecot-imapd dovecot-pop3d python3 curl fetchmail mpop getmail6 openssl ca-certificates
 )
 
 export DEBIAN_FRONTEND=noninteractive
