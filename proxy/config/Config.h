@@ -45,6 +45,7 @@ struct LogConfig {
 };
 
 struct Config {
+  int workers = 1;  // event-loop threads; the loader defaults it to the number of CPUs
   std::optional<net::TlsServerSettings> tls;  // the top-level tls: block
   std::vector<ListenerConfig> listeners;
   SessionConfig session;

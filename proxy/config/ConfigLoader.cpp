@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <thread>
 #include <set>
 #include <sstream>
 
@@ -245,7 +246,12 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
 
 void readDocument(Reader& r, const YAML::Node& root, LoadedConfig& out) {
   Config& config = out.config;
-  if (!r.mapping(root, "the configuration", {"tls", "listeners", "session", "backends", "routing", "log"})) return;
+  if (!r.mapping(root, "the configuration", {"workers", "tls", "listeners", "session", "backends", "routing", "log"})) return;
+  config.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (root["workers"] && r.scalar(root["workers"], "workers", config.workers) &&
+      (config.workers < 1 || config.workers > 256)) {
+    r.problem(root["workers"], "workers must be between 1 and 256");
+  }
   if (root["tls"]) readTls(r, root["tls"], config);
   if (!root["listeners"]) r.problem(root, "listeners is required");
   else readListeners(r, root["listeners"], config);

@@ -13,7 +13,10 @@
 #include "auth/MailboxLocks.h"
 #include "config/Config.h"
 #include "net/UvHandle.h"
-#include "server/Pop3Server.h"
+#include "server/Worker.h"
+
+#include <memory>
+#include <vector>
 
 namespace {
 
@@ -34,57 +37,56 @@ int run(const popgate::config::Config& config) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   std::signal(SIGPIPE, SIG_IGN);
 
+  popgate::auth::MailboxLocks locks;
+  std::vector<std::unique_ptr<popgate::server::Worker>> workers;
+  for (int i = 0; i < config.workers; ++i) {
+    auto worker = std::make_unique<popgate::server::Worker>(config, locks, i);
+    if (auto status = worker->start(); !status) {
+      spdlog::error("{}", status.error().detail);
+      return 1;  // destroying the workers stops and joins them
+    }
+    workers.push_back(std::move(worker));
+  }
+
+  // The main thread only waits for signals and passes them on to the workers.
   uv_loop_t loop;
   uv_loop_init(&loop);
-  int exitCode = 0;
   {
-    popgate::auth::MailboxLocks locks;
-    popgate::server::Pop3Server server(&loop, config, locks);
-    if (auto status = server.start(); !status) {
-      spdlog::error("{}", status.error().detail);
-      exitCode = 1;
-    } else {
-      popgate::net::UvHandle<uv_signal_t> sigterm;
-      popgate::net::UvHandle<uv_signal_t> sigint;
-      popgate::net::UvHandle<uv_signal_t> sighup;
-      struct StopContext {
-        popgate::server::Pop3Server* server;
-        popgate::net::UvHandle<uv_signal_t>* handles[3];
-      } stop{&server, {&sigterm, &sigint, &sighup}};
-      for (auto* handle : stop.handles) {
-        uv_signal_init(&loop, handle->get());
-        handle->markInitialized();
-        handle->get()->data = &stop;
-      }
-      auto onSignal = [](uv_signal_t* handle, int signum) {
-        auto* context = static_cast<StopContext*>(handle->data);
-        spdlog::info("signal {}: stopping", signum);
-        context->server->stop();
-        for (auto* h : context->handles) h->reset();
-      };
-      uv_signal_start(sigterm.get(), onSignal, SIGTERM);
-      uv_signal_start(sigint.get(), onSignal, SIGINT);
-      // SIGHUP re-reads the TLS certificates; sessions in progress keep theirs.
-      uv_signal_start(
-          sighup.get(),
-          [](uv_signal_t* handle, int) {
-            auto* context = static_cast<StopContext*>(handle->data);
-            if (auto reloaded = context->server->reloadTls(); reloaded) {
-              spdlog::info("SIGHUP: TLS certificates reloaded");
-            } else {
-              spdlog::error("SIGHUP: TLS reload failed, keeping the old certificates: {}",
-                            reloaded.error().detail);
-            }
-          },
-          SIGHUP);
-      spdlog::info("popgate ready");
-      uv_run(&loop, UV_RUN_DEFAULT);
+    popgate::net::UvHandle<uv_signal_t> sigterm;
+    popgate::net::UvHandle<uv_signal_t> sigint;
+    popgate::net::UvHandle<uv_signal_t> sighup;
+    struct SignalContext {
+      std::vector<std::unique_ptr<popgate::server::Worker>>* workers;
+      popgate::net::UvHandle<uv_signal_t>* handles[3];
+    } context{&workers, {&sigterm, &sigint, &sighup}};
+    for (auto* handle : context.handles) {
+      uv_signal_init(&loop, handle->get());
+      handle->markInitialized();
+      handle->get()->data = &context;
     }
+    auto onStop = [](uv_signal_t* handle, int signum) {
+      auto* ctx = static_cast<SignalContext*>(handle->data);
+      spdlog::info("signal {}: stopping", signum);
+      for (auto& worker : *ctx->workers) worker->stop();
+      for (auto* h : ctx->handles) h->reset();
+    };
+    uv_signal_start(sigterm.get(), onStop, SIGTERM);
+    uv_signal_start(sigint.get(), onStop, SIGINT);
+    // SIGHUP re-reads the TLS certificates; sessions in progress keep theirs.
+    uv_signal_start(
+        sighup.get(),
+        [](uv_signal_t* handle, int) {
+          auto* ctx = static_cast<SignalContext*>(handle->data);
+          for (auto& worker : *ctx->workers) worker->reloadTls();
+        },
+        SIGHUP);
+    spdlog::info("popgate ready ({} workers)", workers.size());
+    uv_run(&loop, UV_RUN_DEFAULT);
   }
-  // Let close callbacks of everything destroyed above run, then release the loop.
-  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_run(&loop, UV_RUN_DEFAULT);  // close callbacks of the signal handles
   uv_loop_close(&loop);
-  return exitCode;
+  workers.clear();  // joins
+  return 0;
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ Status Pop3Server::start() {
   if (Status status = reloadTls(); !status) return status;
   for (const config::ListenerConfig& listener : config_.listeners) {
     auto tcp = std::make_unique<net::TcpListener>(loop_);
-    Status status = tcp->listen(listener.address, listener.port, false,
+    Status status = tcp->listen(listener.address, listener.port, config_.workers > 1,
                                 [this, &listener](std::unique_ptr<net::TcpStream> stream) {
                                   accept(listener, std::move(stream));
                                 });

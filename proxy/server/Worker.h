@@ -1,0 +1,45 @@
+#pragma once
+// One event-loop thread with its own listeners (SO_REUSEPORT: the kernel spreads connections
+// across workers), sessions and upstream connections. Workers share nothing but the mailbox
+// locks; sessions never cross threads.
+
+#include <uv.h>
+
+#include <atomic>
+#include <thread>
+
+#include "auth/MailboxLocks.h"
+#include "config/Config.h"
+#include "net/UvHandle.h"
+#include "server/Pop3Server.h"
+
+namespace popgate::server {
+
+class Worker {
+ public:
+  Worker(const config::Config& config, auth::MailboxLocks& locks, int index);
+  ~Worker();  // stops and joins
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Starts the thread; returns once its listeners are bound, or failed to bind.
+  Status start();
+  // Both may be called from any thread; they take effect on the worker's loop.
+  void stop();
+  void reloadTls();
+
+ private:
+  void run(Pop3Server& server);
+
+  const config::Config& config_;
+  auth::MailboxLocks& locks_;
+  int index_;
+  uv_loop_t loop_;
+  net::UvHandle<uv_async_t> stopSignal_;
+  net::UvHandle<uv_async_t> reloadSignal_;
+  Pop3Server* server_ = nullptr;  // only touched on the worker thread
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace popgate::server

@@ -1,0 +1,126 @@
+"""--check-config and the command line: every problem is reported with its YAML line, and a
+valid file passes. Also `workers: N`: several event-loop threads share the port and the
+mailbox locks."""
+
+import os
+import subprocess
+import tempfile
+import textwrap
+import unittest
+
+import popgate_fixture as pf
+from dovecot_sandbox import ALICE, BOB, DAVE, free_port
+
+VALID = """\
+listeners:
+  - name: pop3
+    address: 127.0.0.1
+    port: 1110
+session:
+  idle_timeout_s: 600
+backends:
+  local:
+    type: imap
+    host: 127.0.0.1
+    port: 143
+    mailbox: INBOX
+routing:
+  default_backend: local
+  separators: "@+"
+  domains:
+    example.org: { backend: local, upstream_user: full }
+"""
+
+
+def check(text):
+    binary = os.environ["POPGATE_BIN"]
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write(textwrap.dedent(text))
+        path = f.name
+    try:
+        proc = subprocess.run([binary, "--check-config", path], capture_output=True, text=True,
+                              timeout=30)
+        return proc.returncode, proc.stdout + proc.stderr.replace(path, "FILE")
+    finally:
+        os.unlink(path)
+
+
+@unittest.skipIf(pf.SELFTEST, "checks popgate's own command line")
+class CheckConfigTest(unittest.TestCase):
+
+    def test_valid_file_passes(self):
+        code, out = check(VALID)
+        self.assertEqual(code, 0, out)
+        self.assertIn("configuration is valid", out)
+
+    def test_shipped_example_is_valid(self):
+        example = os.path.join(os.path.dirname(__file__), "..", "..", "conf", "popgate.yaml")
+        with open(example) as f:
+            code, out = check(f.read())
+        self.assertEqual(code, 0, out)
+
+    def test_every_problem_is_listed_with_its_line(self):
+        text = VALID.replace("    port: 1110\n", "    port: 70000\n    colour: blue\n")
+        text = text.replace("    host: 127.0.0.1\n    port: 143\n", "    host: 127.0.0.1\n    port: x\n")
+        text = text.replace("upstream_user: full", "upstream_user: partial")
+        code, out = check(text)
+        self.assertNotEqual(code, 0)
+        self.assertIn("FILE:4: error: listener port must be between 1 and 65535", out)
+        self.assertIn("FILE:5: error: unknown key 'colour' in listener", out)
+        self.assertIn("FILE:12: error: backend port has an invalid value 'x'", out)
+        self.assertIn("FILE:18: error: upstream_user must be 'full' or 'local'", out)
+
+    def test_references_and_addresses_are_checked(self):
+        text = VALID.replace("default_backend: local", "default_backend: nowhere")
+        text = text.replace("address: 127.0.0.1", "address: localhost")
+        code, out = check(text)
+        self.assertNotEqual(code, 0)
+        self.assertIn("default_backend names an unknown backend 'nowhere'", out)
+        self.assertIn("address must be an IPv4 or IPv6 literal", out)
+
+    def test_unknown_top_level_key_and_bad_workers(self):
+        code, out = check(VALID + "workers: 0\nlisteners_extra: 1\n")
+        self.assertNotEqual(code, 0)
+        self.assertIn("FILE:18: error: workers must be between 1 and 256", out)
+        self.assertIn("FILE:19: error: unknown key 'listeners_extra' in the configuration", out)
+
+    def test_yaml_syntax_error_has_a_line(self):
+        code, out = check(VALID + "routing: [unclosed\n")
+        self.assertNotEqual(code, 0)
+        self.assertRegex(out, r"FILE:\d+: error: ")
+
+    def test_short_idle_timeout_is_a_warning_not_an_error(self):
+        code, out = check(VALID.replace("idle_timeout_s: 600", "idle_timeout_s: 5"))
+        self.assertEqual(code, 0, out)
+        self.assertIn("FILE:6: warning: idle_timeout_s below 600", out)
+
+
+class WorkersTest(pf.GatewayTestCase):
+    """Four loops on one port: concurrent sessions all work, and the one-session lock holds
+    across threads."""
+
+    @classmethod
+    def seed_mail(cls):
+        for user in (ALICE, BOB, DAVE):
+            cls.sandbox.seed(*user, [b"Subject: w\r\n\r\nhello %s\r\n" % user[0].encode()])
+
+    @classmethod
+    def gateway_config(cls):
+        config = pf.base_config(cls.sandbox.imap_port, free_port())
+        config["workers"] = 4
+        return config
+
+    def test_many_concurrent_sessions(self):
+        sessions = [self.gateway_session(*user) for user in (ALICE, BOB, DAVE)]
+        for conn in sessions:
+            self.assertEqual(conn.cmd("STAT")[:6], b"+OK 1 ")
+        # Eight more tries on alice's mailbox, spread over the workers by the kernel: all refused.
+        for _ in range(8):
+            other = self.connect()
+            self.assertTrue(other.login(*ALICE).startswith(b"-ERR [IN-USE]"))
+        for conn in sessions:
+            self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
