@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <utility>
 
 #include "pop3/Arguments.h"
+#include "pop3/Sasl.h"
 
 namespace popgate::pop3 {
 
@@ -38,7 +40,7 @@ const Session::CommandSpec Session::kCommands[] = {
     {"UIDL", kTrans, &Session::cmdUidl},         {"RETR", kTrans, &Session::cmdRetr},
     {"TOP", kTrans, &Session::cmdTop},           {"DELE", kTrans, &Session::cmdDele},
     {"NOOP", kTrans, &Session::cmdNoop},         {"RSET", kTrans, &Session::cmdRset},
-    {"STLS", kAuth, &Session::cmdStls},
+    {"STLS", kAuth, &Session::cmdStls},          {"AUTH", kAuth, &Session::cmdAuth},
 };
 
 Session::Session(SessionSink& sink, MailboxDirectory& directory, auth::MailboxLocks& locks,
@@ -109,6 +111,18 @@ void Session::onIdleTimeout() {
 void Session::process() {
   Command command;
   while (state_ != State::Closed && !busy_ && !tlsStarting_ && !sink_.congested()) {
+    if (sasl_ != SaslStep::None) {
+      std::string line;
+      DecodeStatus status = decoder_.nextRawLine(line);
+      if (status == DecodeStatus::NeedMore) break;
+      if (status == DecodeStatus::LineTooLong) {
+        sasl_ = SaslStep::None;
+        badCommand("-ERR Authentication line too long.");
+      } else {
+        saslLine(line);
+      }
+      continue;
+    }
     DecodeStatus status = decoder_.next(command);
     if (status == DecodeStatus::NeedMore) break;
     if (status == DecodeStatus::Command) {
@@ -153,7 +167,7 @@ void Session::cmdCapa(std::string_view args) {
   // RFC 2595 §4 / nginx's "starttls only": no USER before TLS when login requires it, and STLS
   // only while it can still be used.
   std::string out = "+OK Capability list follows\r\nTOP\r\n";
-  if (loginAllowed()) out.append("USER\r\n");
+  if (loginAllowed()) out.append("USER\r\nSASL PLAIN LOGIN\r\n");
   out.append("UIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
   if (settings_.stlsAvailable && !tlsActive_ && state_ == State::Authorization) out.append("STLS\r\n");
   fmt::format_to(std::back_inserter(out), "IMPLEMENTATION {}\r\n.\r\n", settings_.implementation);
@@ -193,17 +207,81 @@ void Session::cmdPass(std::string_view args) {
   if (!user_) return badCommand("-ERR Send USER first.");
   std::string login = std::move(*user_);
   user_.reset();
+  // RFC 1939 §7: the password is the whole rest of the line, spaces included.
+  startLogin(std::move(login), std::string(args));
+}
+
+void Session::cmdAuth(std::string_view args) {
+  if (!loginAllowed()) return reply("-ERR Login requires TLS: use STLS first.");
+  auto parts = splitArgs(args);
+  if (parts.empty()) {
+    // Not in RFC 5034, but clients such as Outlook probe mechanisms this way.
+    return sink_.send("+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+  }
+  if (parts.size() > 2) return badCommand("-ERR Too many arguments to AUTH.");
+  std::string mechanism(parts[0]);
+  for (char& c : mechanism) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::optional<std::string_view> initial;
+  if (parts.size() == 2) initial = parts[1];
+  user_.reset();
+  if (mechanism == "PLAIN") {
+    if (!initial) {
+      sasl_ = SaslStep::PlainResponse;
+      return reply("+ ");
+    }
+    return saslPlain(*initial == "=" ? std::string_view{} : *initial);
+  }
+  if (mechanism == "LOGIN") {
+    if (!initial) {
+      sasl_ = SaslStep::LoginUser;
+      return reply("+ VXNlcm5hbWU6");  // "Username:"
+    }
+    return saslLoginStep(SaslStep::LoginUser, *initial);
+  }
+  reply("-ERR Unsupported authentication mechanism.");
+}
+
+void Session::saslLine(std::string_view line) {
+  SaslStep step = std::exchange(sasl_, SaslStep::None);
+  // RFC 5034 §4: "*" cancels the exchange.
+  if (line == "*") return reply("-ERR Authentication cancelled.");
+  if (step == SaslStep::PlainResponse) return saslPlain(line);
+  saslLoginStep(step, line);
+}
+
+void Session::saslPlain(std::string_view encoded) {
+  auto decoded = decodeBase64(encoded);
+  if (!decoded) return reply("-ERR Invalid base64 data.");
+  auto credentials = parsePlain(*decoded);
+  if (!credentials) return reply("-ERR [AUTH] Malformed PLAIN credentials.");
+  if (!credentials->authzid.empty() && credentials->authzid != credentials->authcid) {
+    return reply("-ERR [AUTH] Authorization identities are not supported.");
+  }
+  startLogin(std::move(credentials->authcid), std::move(credentials->password));
+}
+
+void Session::saslLoginStep(SaslStep step, std::string_view encoded) {
+  auto decoded = decodeBase64(encoded);
+  if (!decoded) return reply("-ERR Invalid base64 data.");
+  if (step == SaslStep::LoginUser) {
+    saslUser_ = std::move(*decoded);
+    sasl_ = SaslStep::LoginPassword;
+    return reply("+ UGFzc3dvcmQ6");  // "Password:"
+  }
+  startLogin(std::exchange(saslUser_, {}), std::move(*decoded));
+}
+
+void Session::startLogin(std::string login, std::string password) {
   auto entry = directory_.resolve(login);
   if (!entry) {
     spdlog::info("{}: login {} refused: {}", settings_.peer, login, entry.error().detail);
     return reply(errorReply(entry.error(), "Cannot route this login."));
   }
-  loginName_ = login;
+  loginName_ = std::move(login);
   mailbox_ = std::move(entry.value().mailbox);
   lockKey_ = std::move(entry.value().lockKey);
   busy_ = true;
-  // RFC 1939 §7: the password is the whole rest of the line, spaces included.
-  mailbox_->open(backends::Credentials{std::move(entry.value().upstreamUser), std::string(args)},
+  mailbox_->open(backends::Credentials{std::move(entry.value().upstreamUser), std::move(password)},
                  [this](Result<std::vector<backends::MessageRef>> snapshot) {
                    openFinished(std::move(snapshot));
                  });

@@ -76,6 +76,14 @@ class Session final : private backends::BodySink {
   void cmdNoop(std::string_view args);
   void cmdRset(std::string_view args);
   void cmdStls(std::string_view args);
+  void cmdAuth(std::string_view args);
+
+  // RFC 5034 AUTH: PLAIN (RFC 4616) and the de-facto LOGIN mechanism.
+  enum class SaslStep { None, PlainResponse, LoginUser, LoginPassword };
+  void saslLine(std::string_view line);
+  void saslPlain(std::string_view encoded);
+  void saslLoginStep(SaslStep step, std::string_view encoded);
+  void startLogin(std::string login, std::string password);
   bool loginAllowed() const { return tlsActive_ || !settings_.authRequiresTls; }
 
   // Parses a message number that names a visible message; replies -ERR and returns nullopt if not.
@@ -100,6 +108,8 @@ class Session final : private backends::BodySink {
   bool inputPaused_ = false;
   bool tlsActive_ = false;
   bool tlsStarting_ = false;  // STLS answered; input waits for the handshake
+  SaslStep sasl_ = SaslStep::None;  // an AUTH exchange waits for the client's next line
+  std::string saslUser_;
   std::size_t badCommands_ = 0;
 
   std::optional<std::string> user_;

@@ -88,9 +88,10 @@ class ClientsTest(pf.GatewayTestCase):
         pop.quit()
         self.assertMessages([pf.pop3_form(m) for m in self.messages], got, "poplib")
 
-    def curl(self, path):
+    def curl(self, path, *options):
         url = f"pop3://{ALICE[0]}:{ALICE[1]}@{pf.HOST}:{self.port}/{path}"
-        rc, out, err = self.run_client(["curl", "-sS", "--max-time", str(CLIENT_TIMEOUT_S), url])
+        rc, out, err = self.run_client(["curl", "-sS", "--max-time", str(CLIENT_TIMEOUT_S),
+                                        *options, url])
         self.assertEqual(rc, 0, f"curl {path}: {err!r}")
         return out
 
@@ -101,6 +102,13 @@ class ClientsTest(pf.GatewayTestCase):
         self.assertEqual(self.curl(""), listing)
         got = [self.curl(str(n)) for n in range(1, len(self.messages) + 1)]
         self.assertMessages([pf.pop3_form(m) for m in self.messages], got, "curl")
+
+    def test_curl_each_login_method(self):
+        # RFC 5034 AUTH with PLAIN and LOGIN logs in for real (USER/PASS: the other clients).
+        for method in ("AUTH=PLAIN", "AUTH=LOGIN"):
+            pf.wait_until_free(self.port, *ALICE)
+            self.assertEqual(self.curl("1", "--login-options", method),
+                             pf.pop3_form(self.messages[0]), method)
 
     def fetchmail(self, idfile, outdir):
         deliver = os.path.join(self.workdir, "deliver.py")

@@ -10,7 +10,7 @@ namespace {
 using fakes::FakeMailbox;
 
 constexpr std::string_view kCapa =
-    "+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+    "+OK Capability list follows\r\nTOP\r\nUSER\r\nSASL PLAIN LOGIN\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
     "PIPELINING\r\nIMPLEMENTATION popgate\r\n.\r\n";
 
 TEST_F(SessionTest, CapaListsCapabilitiesInBothStates) {
@@ -291,6 +291,7 @@ TEST_F(SessionTest, GoodCommandsDoNotResetTheBadCommandCount) {
     S: +OK Capability list follows
     S: TOP
     S: USER
+    S: SASL PLAIN LOGIN
     S: UIDL
     S: RESP-CODES
     S: AUTH-RESP-CODE
