@@ -74,11 +74,11 @@ def tls_block(*leaves_and_names, **options):
     return block
 
 
-def wait_for_log(gateway, text, timeout_s=10):
-    """True once popgate's log contains `text` (e.g. the SIGHUP reload line)."""
+def wait_for_log_count(gateway, text, count, timeout_s=10):
+    """True once popgate's log contains `text` at least `count` times (e.g. SIGHUP lines)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if text in gateway.log_text():
+        if gateway.log_text().count(text) >= count:
             return True
         time.sleep(0.05)
     return False
