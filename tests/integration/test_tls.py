@@ -4,7 +4,7 @@ CAPA and login before/after TLS, SNI certificate choice, minimum TLS versions.
 One popgate with four listeners in front of a plain sandbox Dovecot:
   plain      127.0.0.1, no TLS (loopback: login allowed)  -- the harness's own port
   stls       tls: starttls, auth_requires_tls: true (explicit, as on a public address)
-  pop3s      tls: implicit
+  pop3s      tls: implicit, auth_requires_tls: true (implicit TLS counts as TLS)
   stls_opt   tls: starttls, auth_requires_tls: false
 Certificates: the test CA's `server` (localhost, 127.0.0.1; the default) and `sni`
 (other.example.test).
@@ -48,7 +48,8 @@ class TlsClientsTest(tf.TlsGatewayTestCase):
         config["listeners"] += [
             {"name": "stls", "address": pf.HOST, "port": cls.stls_port, "tls": "starttls",
              "auth_requires_tls": True},
-            {"name": "pop3s", "address": pf.HOST, "port": cls.pop3s_port, "tls": "implicit"},
+            {"name": "pop3s", "address": pf.HOST, "port": cls.pop3s_port, "tls": "implicit",
+             "auth_requires_tls": True},
             {"name": "stls_opt", "address": pf.HOST, "port": cls.stls_opt_port,
              "tls": "starttls", "auth_requires_tls": False},
         ]
@@ -278,6 +279,24 @@ class TlsClientsTest(tf.TlsGatewayTestCase):
         self.assertEqual(conn.cmd("PASS y"), b"-ERR Send USER first.\r\n")
         self.assertTrue(conn.login(*ALICE).startswith(b"+OK"))
         self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
+
+    def test_non_tls_after_stls_closes(self):
+        conn = self.connect(self.stls_port)
+        self.assertEqual(conn.cmd("STLS"), tf.BEGIN_TLS)
+        conn.send("USER alice")  # plain text where a ClientHello belongs
+        self.assertTrue(conn.wait_closed(10), "popgate kept a failed handshake open")
+        self.assertTrue(conn.buf[:1] in (b"", b"\x15"), conn.buf)  # at most a TLS alert
+        self.assertNotIn(b"+OK", conn.buf)
+        self.assertTrue(tf.wait_for_log_count(self.gateway, "STLS handshake failed", 1))
+
+    def test_pop3s_port_speaks_no_plain_text(self):
+        with socket.create_connection((pf.HOST, self.pop3s_port), timeout=10) as sock:
+            sock.sendall(b"CAPA\r\n")
+            data = b""
+            while chunk := sock.recv(4096):
+                data += chunk
+        self.assertTrue(data[:1] in (b"", b"\x15"), data)  # at most a TLS alert record
+        self.assertNotIn(b"+OK", data)
 
     # --- CAPA and login around STLS ------------------------------------------------------------
 
