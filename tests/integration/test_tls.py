@@ -209,8 +209,8 @@ class TlsClientsTest(tf.TlsGatewayTestCase):
     def test_fetchmail_stls(self):
         # fetchmail does not match IP SANs: it checks sslcommonname against the certificate.
         log = self.fetchmail("stls", self.stls_port,
-                             f"sslproto tls1.2+ sslcertck sslcertfile {self.ca!r} "
-                             f"sslcommonname localhost".replace("'", '"'))
+                             f'sslproto tls1.2+ sslcertck sslcertfile "{self.ca}" '
+                             f"sslcommonname localhost")
         self.assertIn(b"POP3> STLS\nfetchmail: POP3< +OK Begin TLS negotiation.", log)
         self.assertIn(b"upgrade to TLS succeeded", log)
         self.assertIn(b"Subject CommonName: localhost", log)
