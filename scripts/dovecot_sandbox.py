@@ -42,7 +42,7 @@ listen = {host}
 base_dir = {dir}/run
 state_dir = {dir}/state
 log_path = {dir}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = dovenull
@@ -81,7 +81,7 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+{imaps}
   }}
 }}
 service pop3-login {{
@@ -94,6 +94,14 @@ service pop3-login {{
   }}
 }}
 """
+
+
+# Without TLS (the default) there is no imaps listener and no STARTTLS; with a (cert, key)
+# pair, IMAP offers STARTTLS and an imaps listener runs on its own port.
+SSL_OFF = "ssl = no"
+SSL_ON = "ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}"
+IMAPS_OFF = "    port = 0"
+IMAPS_ON = "    address = {host}\n    port = {port}"
 
 
 def free_port():
@@ -133,13 +141,27 @@ def _wait_greeting(port, prefix, deadline):
     return False
 
 
+def _wait_listening(port, deadline):
+    """True once `port` accepts connections (imaps: its greeting comes only after TLS)."""
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((HOST, port), timeout=2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
 class Sandbox:
     """One Dovecot master process. start() returns self; stop() is idempotent."""
 
-    def __init__(self, directory, imap_port=0, pop3_port=0):
+    def __init__(self, directory, imap_port=0, pop3_port=0, tls=None):
+        """tls: optional (cert_file, key_file): ssl = yes, STARTTLS on the IMAP port and an
+        imaps listener on self.imaps_port. Default: no TLS at all."""
         self.dir = os.path.abspath(directory)
         self.want_imap, self.want_pop3 = imap_port, pop3_port
-        self.imap_port = self.pop3_port = None
+        self.tls = tls
+        self.imap_port = self.pop3_port = self.imaps_port = None
         self.proc = None
         self.uid, self.gid = vmail_ids()
 
@@ -179,8 +201,13 @@ class Sandbox:
             lines.append(f"{user}:{{PLAIN}}{password}:{self.uid}:{self.gid}::{user_home}::\n")
         with open(os.path.join(self.dir, "users"), "w", encoding="utf-8") as f:
             f.writelines(lines)
+        if self.tls:
+            ssl = SSL_ON.format(cert=os.path.abspath(self.tls[0]), key=os.path.abspath(self.tls[1]))
+            imaps = IMAPS_ON.format(host=HOST, port=self.imaps_port)
+        else:
+            ssl, imaps = SSL_OFF, IMAPS_OFF
         with open(self.config_path, "w", encoding="utf-8") as f:
-            f.write(CONFIG.format(host=HOST, dir=self.dir, uid=self.uid,
+            f.write(CONFIG.format(host=HOST, dir=self.dir, uid=self.uid, ssl=ssl, imaps=imaps,
                                   imap_port=self.imap_port, pop3_port=self.pop3_port))
 
     def _stop_stale(self):
@@ -204,6 +231,7 @@ class Sandbox:
         for _ in range(5):
             self.imap_port = self.want_imap or free_port()
             self.pop3_port = self.want_pop3 or free_port()
+            self.imaps_port = free_port() if self.tls else None
             self._write_files()
             open(self.log_path, "w").close()
             # Own process group (a terminal's Ctrl-C goes to us; we stop Dovecot in order, and
@@ -214,10 +242,12 @@ class Sandbox:
             atexit.register(self.stop)
             deadline = time.monotonic() + START_TIMEOUT_S
             if (_wait_greeting(self.imap_port, b"* OK", deadline)
-                    and _wait_greeting(self.pop3_port, b"+OK", deadline)):
+                    and _wait_greeting(self.pop3_port, b"+OK", deadline)
+                    and (not self.tls or _wait_listening(self.imaps_port, deadline))):
                 return self
             self.stop()
-            if "Address already in use" not in self.log_text() or (self.want_imap and self.want_pop3):
+            if "Address already in use" not in self.log_text() or \
+                    (self.want_imap and self.want_pop3 and not self.tls):
                 break
         raise RuntimeError(f"Dovecot did not start; log {self.log_path}:\n{self.log_text()}")
 

@@ -30,6 +30,8 @@ struct TlsServerSettings {
 class TlsServerContext {
  public:
   static Result<std::shared_ptr<const TlsServerContext>> create(const TlsServerSettings& settings);
+  // The session's SNI callback refers to this context: keep the context alive while the
+  // session may still handshake.
   bssl::UniquePtr<SSL> newSession() const;
 
  private:

@@ -10,8 +10,8 @@ Pop3Connection::Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream>
                                pop3::MailboxDirectory& directory, auth::MailboxLocks& locks,
                                ConnectionSettings settings, Release release)
     : loop_(loop),
-      stream_(std::move(stream)),
       tls_(std::move(settings.tls)),
+      stream_(std::move(stream)),
       idleTimer_(loop),
       idleTimeout_(settings.idleTimeout),
       release_(std::move(release)),

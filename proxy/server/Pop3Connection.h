@@ -18,7 +18,8 @@ namespace popgate::server {
 struct ConnectionSettings {
   std::chrono::milliseconds idleTimeout{600'000};
   pop3::SessionSettings session;
-  std::shared_ptr<const net::TlsServerContext> tls;  // for STLS; null when not offered
+  // For STLS, and held by implicit-TLS connections (their SSL refers to it); null when plain.
+  std::shared_ptr<const net::TlsServerContext> tls;
 };
 
 class Pop3Connection final : private pop3::SessionSink, private net::StreamHandler {
@@ -48,8 +49,8 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
   void touch();
 
   uv_loop_t* loop_;
+  std::shared_ptr<const net::TlsServerContext> tls_;  // outlives the TLS stream that uses it
   std::unique_ptr<net::ByteStream> stream_;
-  std::shared_ptr<const net::TlsServerContext> tls_;
   net::Timer idleTimer_;
   std::chrono::milliseconds idleTimeout_;
   Release release_;

@@ -51,6 +51,9 @@ void Pop3Server::accept(const config::ListenerConfig& listener,
     settings.session.secure = true;
     transport = std::make_unique<net::TlsStream>(loop_, std::move(transport), tls_->newSession(),
                                                  net::TlsStream::Role::Server);
+    // The SSL's SNI callback points into the context: the connection must keep it alive
+    // even when a SIGHUP reload replaces tls_ before the client's ClientHello arrives.
+    settings.tls = tls_;
   } else if (listener.tls == config::TlsMode::StartTls) {
     settings.session.stlsAvailable = true;
     settings.tls = tls_;

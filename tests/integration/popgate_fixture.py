@@ -298,7 +298,8 @@ class GatewayTestCase(unittest.TestCase):
         os.chmod(cls.workdir, 0o755)  # Dovecot's unprivileged processes work below it
         cls.gateways = []
         try:
-            cls.sandbox = dovecot_sandbox.Sandbox(os.path.join(cls.workdir, "dovecot")).start()
+            cls.sandbox = dovecot_sandbox.Sandbox(os.path.join(cls.workdir, "dovecot"),
+                                                  **cls.sandbox_options()).start()
             cls.seed_mail()
             cls.gateway = cls.start_gateway(cls.gateway_config())
         except BaseException:
@@ -313,6 +314,11 @@ class GatewayTestCase(unittest.TestCase):
             cls.sandbox.stop()
         if cls.workdir and os.environ.get("POPGATE_KEEP_TMP") != "1":
             shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    @classmethod
+    def sandbox_options(cls):
+        """Hook: extra Sandbox() arguments, e.g. tls=(cert, key); cls.workdir exists already."""
+        return {}
 
     @classmethod
     def seed_mail(cls):
