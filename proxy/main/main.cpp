@@ -15,6 +15,7 @@
 #include "net/UvHandle.h"
 #include "server/Worker.h"
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -37,10 +38,19 @@ int run(const popgate::config::Config& config) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   std::signal(SIGPIPE, SIG_IGN);
 
+  std::shared_ptr<const popgate::net::TlsServerContext> tls;
+  if (config.tls) {
+    auto context = popgate::net::TlsServerContext::create(*config.tls);
+    if (!context) {
+      spdlog::error("{}", context.error().detail);
+      return 1;
+    }
+    tls = context.value();
+  }
   popgate::auth::MailboxLocks locks;
   std::vector<std::unique_ptr<popgate::server::Worker>> workers;
   for (int i = 0; i < config.workers; ++i) {
-    auto worker = std::make_unique<popgate::server::Worker>(config, locks, i);
+    auto worker = std::make_unique<popgate::server::Worker>(config, locks, i, tls);
     if (auto status = worker->start(); !status) {
       spdlog::error("{}", status.error().detail);
       return 1;  // destroying the workers stops and joins them
@@ -56,9 +66,10 @@ int run(const popgate::config::Config& config) {
     popgate::net::UvHandle<uv_signal_t> sigint;
     popgate::net::UvHandle<uv_signal_t> sighup;
     struct SignalContext {
+      const popgate::config::Config* config;
       std::vector<std::unique_ptr<popgate::server::Worker>>* workers;
       popgate::net::UvHandle<uv_signal_t>* handles[3];
-    } context{&workers, {&sigterm, &sigint, &sighup}};
+    } context{&config, &workers, {&sigterm, &sigint, &sighup}};
     for (auto* handle : context.handles) {
       uv_signal_init(&loop, handle->get());
       handle->markInitialized();
@@ -77,7 +88,21 @@ int run(const popgate::config::Config& config) {
         sighup.get(),
         [](uv_signal_t* handle, int) {
           auto* ctx = static_cast<SignalContext*>(handle->data);
-          for (auto& worker : *ctx->workers) worker->reloadTls();
+          if (!ctx->config->tls) return;
+          // Load once here: a bad file leaves every worker on the old certificates.
+          auto fresh = popgate::net::TlsServerContext::create(*ctx->config->tls);
+          if (!fresh) {
+            spdlog::error("SIGHUP: TLS reload failed, keeping the old certificates: {}",
+                          fresh.error().detail);
+            return;
+          }
+          // Logged once the last worker uses the new certificates.
+          auto remaining = std::make_shared<std::atomic<std::size_t>>(ctx->workers->size());
+          for (auto& worker : *ctx->workers) {
+            worker->setTls(fresh.value(), [remaining] {
+              if (--*remaining == 0) spdlog::info("SIGHUP: TLS certificates reloaded");
+            });
+          }
         },
         SIGHUP);
     spdlog::info("popgate ready ({} workers)", workers.size());

@@ -16,14 +16,15 @@ constexpr unsigned bit(Session::State s) { return 1u << static_cast<unsigned>(s)
 constexpr unsigned kAuth = bit(Session::State::Authorization);
 constexpr unsigned kTrans = bit(Session::State::Transaction);
 
-std::string errorReply(const Error& error, std::string_view what) {
+// `what` explains a temporary failure; `permanent` (if given) one that retrying will not fix.
+std::string errorReply(const Error& error, std::string_view what, std::string_view permanent = {}) {
   switch (error.code) {
     case ErrorCode::Auth:
       return "-ERR [AUTH] Authentication failed.";
     case ErrorCode::InUse:
       return "-ERR [IN-USE] Mailbox is locked by another POP3 session.";
     case ErrorCode::Permanent:
-      return fmt::format("-ERR [SYS/PERM] {}", what);
+      return fmt::format("-ERR [SYS/PERM] {}", permanent.empty() ? what : permanent);
     case ErrorCode::Gone:
       return "-ERR Message no longer exists upstream.";
     default:
@@ -292,7 +293,8 @@ void Session::openFinished(Result<std::vector<backends::MessageRef>> snapshot) {
   if (!snapshot) {
     spdlog::info("{}: login {} failed: {}", settings_.peer, loginName_, snapshot.error().detail);
     retireMailbox();
-    reply(errorReply(snapshot.error(), "Mail store unavailable, try again later."));
+    reply(errorReply(snapshot.error(), "Mail store unavailable, try again later.",
+                     "The mail store cannot serve this mailbox."));
   } else if (!(lock_ = locks_.tryLock(lockKey_))) {
     spdlog::info("{}: login {} refused: mailbox in use", settings_.peer, loginName_);
     retireMailbox();

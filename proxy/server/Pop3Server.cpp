@@ -6,21 +6,18 @@
 
 namespace popgate::server {
 
-Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, auth::MailboxLocks& locks)
-    : loop_(loop), config_(config), locks_(locks), directory_(loop, config), deleter_(loop) {}
+Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, auth::MailboxLocks& locks,
+                       std::shared_ptr<const net::TlsServerContext> tls)
+    : loop_(loop),
+      config_(config),
+      locks_(locks),
+      directory_(loop, config),
+      deleter_(loop),
+      tls_(std::move(tls)) {}
 
 Pop3Server::~Pop3Server() { stop(); }
 
-Status Pop3Server::reloadTls() {
-  if (!config_.tls) return Ok{};
-  auto context = net::TlsServerContext::create(*config_.tls);
-  if (!context) return context.error();
-  tls_ = context.value();
-  return Ok{};
-}
-
 Status Pop3Server::start() {
-  if (Status status = reloadTls(); !status) return status;
   for (const config::ListenerConfig& listener : config_.listeners) {
     auto tcp = std::make_unique<net::TcpListener>(loop_);
     Status status = tcp->listen(listener.address, listener.port, config_.workers > 1,

@@ -18,15 +18,17 @@ namespace popgate::server {
 
 class Pop3Server {
  public:
-  Pop3Server(uv_loop_t* loop, const config::Config& config, auth::MailboxLocks& locks);
+  // `tls` is the server TLS context shared by all workers (null without a tls: block).
+  Pop3Server(uv_loop_t* loop, const config::Config& config, auth::MailboxLocks& locks,
+             std::shared_ptr<const net::TlsServerContext> tls);
   ~Pop3Server();
 
   Status start();
   // Stops accepting and drops every connection (nothing uncommitted is deleted upstream).
   void stop();
   std::size_t connectionCount() const { return connections_.size(); }
-  // Re-reads the certificates (SIGHUP). Sessions keep the context they started with.
-  Status reloadTls();
+  // New certificates (SIGHUP) for new connections; sessions keep the context they started with.
+  void setTls(std::shared_ptr<const net::TlsServerContext> tls) { tls_ = std::move(tls); }
 
  private:
   void accept(const config::ListenerConfig& listener, std::unique_ptr<net::TcpStream> stream);

@@ -6,8 +6,9 @@
 
 namespace popgate::server {
 
-Worker::Worker(const config::Config& config, auth::MailboxLocks& locks, int index)
-    : config_(config), locks_(locks), index_(index) {
+Worker::Worker(const config::Config& config, auth::MailboxLocks& locks, int index,
+               std::shared_ptr<const net::TlsServerContext> tls)
+    : config_(config), locks_(locks), index_(index), initialTls_(std::move(tls)) {
   uv_loop_init(&loop_);
   // Initialised here, before the thread exists; afterwards only the worker thread touches them
   // (uv_async_send is the one call libuv allows from other threads).
@@ -21,13 +22,15 @@ Worker::Worker(const config::Config& config, auth::MailboxLocks& locks, int inde
   stopSignal_.get()->data = this;
   uv_async_init(&loop_, reloadSignal_.get(), [](uv_async_t* handle) {
     auto* self = static_cast<Worker*>(handle->data);
-    if (!self->server_) return;
-    if (auto status = self->server_->reloadTls(); status) {
-      spdlog::info("worker {}: TLS certificates reloaded", self->index_);
-    } else {
-      spdlog::error("worker {}: TLS reload failed, keeping the old certificates: {}", self->index_,
-                    status.error().detail);
+    std::shared_ptr<const net::TlsServerContext> fresh;
+    std::function<void()> applied;
+    {
+      std::lock_guard guard(self->tlsMutex_);
+      fresh = std::move(self->pendingTls_);
+      applied = std::move(self->pendingApplied_);
     }
+    if (self->server_ && fresh) self->server_->setTls(std::move(fresh));
+    if (applied) applied();
   });
   reloadSignal_.markInitialized();
   reloadSignal_.get()->data = this;
@@ -51,7 +54,7 @@ Status Worker::start() {
   thread_ = std::thread([this, &ready] {
     Status status = Ok{};
     {
-      Pop3Server server(&loop_, config_, locks_);
+      Pop3Server server(&loop_, config_, locks_, initialTls_);
       status = server.start();
       if (status) {
         server_ = &server;
@@ -76,7 +79,13 @@ void Worker::stop() {
   if (thread_.joinable()) uv_async_send(stopSignal_.get());
 }
 
-void Worker::reloadTls() {
+void Worker::setTls(std::shared_ptr<const net::TlsServerContext> tls,
+                    std::function<void()> applied) {
+  {
+    std::lock_guard guard(tlsMutex_);
+    pendingTls_ = std::move(tls);
+    pendingApplied_ = std::move(applied);
+  }
   if (!stopping_ && thread_.joinable()) uv_async_send(reloadSignal_.get());
 }
 

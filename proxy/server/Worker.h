@@ -6,6 +6,9 @@
 #include <uv.h>
 
 #include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "auth/MailboxLocks.h"
@@ -17,7 +20,8 @@ namespace popgate::server {
 
 class Worker {
  public:
-  Worker(const config::Config& config, auth::MailboxLocks& locks, int index);
+  Worker(const config::Config& config, auth::MailboxLocks& locks, int index,
+         std::shared_ptr<const net::TlsServerContext> tls);
   ~Worker();  // stops and joins
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -26,7 +30,9 @@ class Worker {
   Status start();
   // Both may be called from any thread; they take effect on the worker's loop.
   void stop();
-  void reloadTls();
+  // Hands new certificates to the worker; `applied` runs on the worker thread once new
+  // connections use them.
+  void setTls(std::shared_ptr<const net::TlsServerContext> tls, std::function<void()> applied);
 
  private:
   void run(Pop3Server& server);
@@ -38,6 +44,10 @@ class Worker {
   net::UvHandle<uv_async_t> stopSignal_;
   net::UvHandle<uv_async_t> reloadSignal_;
   Pop3Server* server_ = nullptr;  // only touched on the worker thread
+  std::shared_ptr<const net::TlsServerContext> initialTls_;
+  std::mutex tlsMutex_;  // guards the hand-over below, between the main and the worker thread
+  std::shared_ptr<const net::TlsServerContext> pendingTls_;
+  std::function<void()> pendingApplied_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -119,7 +119,7 @@ TEST_F(SessionTest, TemporaryFailureGivesSysTemp) {
 TEST_F(SessionTest, PermanentFailureGivesSysPerm) {
   converse("C: USER alice\nS: +OK\nC: PASS secret");
   mailbox().completeOpen(Error{ErrorCode::Permanent, "no such mailbox"});
-  converse("S: -ERR [SYS/PERM] Mail store unavailable, try again later.");
+  converse("S: -ERR [SYS/PERM] The mail store cannot serve this mailbox.");
 }
 
 TEST_F(SessionTest, UnroutableLoginGivesAuthWithoutABackend) {
