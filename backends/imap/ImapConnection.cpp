@@ -121,6 +121,8 @@ void ImapConnection::onResponse(ImapResponse& response) {
     auto callback = std::move(onGreeting_);
     onGreeting_ = nullptr;
     if (head.tag == "*" && statusOf(head.keyword)) {
+      // The greeting is untagged data too: its [CAPABILITY ...] code spares a round trip.
+      listener_.onUntagged(response, head);
       callback(head);
     } else {
       callback(Error{ErrorCode::Temporary, "IMAP server sent no greeting"});
