@@ -2,9 +2,47 @@
 
 #include <fmt/format.h>
 
-#include <regex>
+#include <charconv>
 
 namespace popgate::imap::test {
+
+namespace {
+// Reads a number at the start of `text` and removes it; nullopt if there is none.
+std::optional<std::uint64_t> takeNumber(std::string_view& text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc()) return std::nullopt;
+  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+  return value;
+}
+
+bool takePrefix(std::string_view& text, std::string_view prefix) {
+  if (!text.starts_with(prefix)) return false;
+  text.remove_prefix(prefix.size());
+  return true;
+}
+
+// "UID FETCH <uid> (BODY.PEEK[...])" -> (uid, "BODY.PEEK[...]").
+std::optional<std::pair<std::uint32_t, std::string>> bodyFetch(std::string_view text) {
+  if (!takePrefix(text, "UID FETCH ")) return std::nullopt;
+  auto uid = takeNumber(text);
+  if (!uid || !takePrefix(text, " (") || !text.starts_with("BODY.PEEK[") || !text.ends_with(")")) {
+    return std::nullopt;
+  }
+  text.remove_suffix(1);
+  return std::pair{static_cast<std::uint32_t>(*uid), std::string(text)};
+}
+
+// "BODY.PEEK[TEXT]<origin.octets>" -> (origin, octets).
+std::optional<std::pair<std::size_t, std::size_t>> textRange(std::string_view item) {
+  if (!takePrefix(item, "BODY.PEEK[TEXT]<")) return std::nullopt;
+  auto origin = takeNumber(item);
+  if (!origin || !takePrefix(item, ".")) return std::nullopt;
+  auto octets = takeNumber(item);
+  if (!octets || item != ">") return std::nullopt;
+  return std::pair{static_cast<std::size_t>(*origin), static_cast<std::size_t>(*octets)};
+}
+}  // namespace
 
 void RecordingSink::onBodyStart() {
   EXPECT_FALSE(inCall_) << "onBodyStart from inside the call";
@@ -147,7 +185,6 @@ const std::string* ImapMailboxTest::message(std::uint32_t uid, std::size_t* sequ
 
 void ImapMailboxTest::answer(const Command& command) {
   const std::string& text = command.text;
-  std::smatch match;
   if (text == "CAPABILITY") {
     server_.send("* CAPABILITY " + capabilities_ + "\r\n");
     server_.reply(command, "OK Capability completed.");
@@ -170,8 +207,8 @@ void ImapMailboxTest::answer(const Command& command) {
     }
     server_.send(out);
     server_.reply(command, "OK Fetch completed (0.001 + 0.000 secs).");
-  } else if (std::regex_match(text, match, std::regex(R"(UID FETCH (\d+) \((BODY\.PEEK\[.*)\))"))) {
-    answerBodyFetch(command, static_cast<std::uint32_t>(std::stoul(match[1])), match[2]);
+  } else if (auto fetch = bodyFetch(text)) {
+    answerBodyFetch(command, fetch->first, fetch->second);
   } else if (text.starts_with("UID STORE ")) {
     server_.reply(command, "OK Store completed.");
   } else if (text.starts_with("UID EXPUNGE ")) {
@@ -198,18 +235,16 @@ void ImapMailboxTest::answerBodyFetch(const Command& command, std::uint32_t uid,
   headerEnd = headerEnd == std::string::npos ? content->size() : headerEnd + 4;
   std::string name;
   std::string value;
-  std::smatch match;
   if (item == "BODY.PEEK[]") {
     name = "BODY[]";
     value = *content;
   } else if (item == "BODY.PEEK[HEADER]") {
     name = "BODY[HEADER]";
     value = content->substr(0, headerEnd);
-  } else if (std::regex_match(item, match, std::regex(R"(BODY\.PEEK\[TEXT\]<(\d+)\.(\d+)>)"))) {
-    std::size_t offset = std::stoul(match[1]);
-    name = fmt::format("BODY[TEXT]<{}>", offset);
+  } else if (auto range = textRange(item)) {
+    name = fmt::format("BODY[TEXT]<{}>", range->first);
     std::string body = content->substr(headerEnd);
-    value = offset < body.size() ? body.substr(offset, std::stoul(match[2])) : "";
+    value = range->first < body.size() ? body.substr(range->first, range->second) : "";
   } else {
     server_.reply(command, "BAD Error in IMAP command UID FETCH: Invalid arguments.");
     return;

@@ -2,10 +2,22 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <string>
 #include <thread>
 
 namespace popgate::imap::test {
+
+namespace {
+constexpr std::uint64_t kTick = 5;  // ms
+
+// libuv writes with write(2), so a peer that closed first raises SIGPIPE; popgate's main()
+// ignores it, and so must this test binary (the scripted server writes to clients that left).
+const bool kSigpipeIgnored = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+}  // namespace
 
 LoopRunner::LoopRunner() {
   uv_loop_init(&loop_);
@@ -33,12 +45,12 @@ LoopRunner::~LoopRunner() {
 }
 
 bool LoopRunner::runUntil(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  bool expired = false;
-  guard_.data = &expired;
-  uv_timer_start(
-      &guard_, [](uv_timer_t* timer) { *static_cast<bool*>(timer->data) = true; },
-      static_cast<std::uint64_t>(limit.count()), 0);
-  while (!done() && !expired) uv_run(&loop_, UV_RUN_ONCE);
+  // A callback may finish the wait and leave uv_run blocked in poll until the next event, so a
+  // short repeating tick bounds every step.
+  uv_update_time(&loop_);
+  std::uint64_t deadline = uv_now(&loop_) + static_cast<std::uint64_t>(limit.count());
+  uv_timer_start(&guard_, [](uv_timer_t*) {}, kTick, kTick);
+  while (!done() && uv_now(&loop_) < deadline) uv_run(&loop_, UV_RUN_ONCE);
   uv_timer_stop(&guard_);
   return done();
 }
