@@ -126,21 +126,21 @@ TEST(ParseFetch, EmptyList) {
 
 TEST(ParseFetch, GarbageIsRejected) {
   for (std::string_view bytes : {
-           "* 1 FETCH UID 5\r\n",                 // no list
-           "* FETCH (UID 5)\r\n",                 // no sequence number
-           "* 1 EXISTS\r\n",                      // not a FETCH
-           "* 1 FETCH (UID five)\r\n",            // bad number
-           "* 1 FETCH (UID -5)\r\n",              // bad number
-           "* 1 FETCH (UID 4294967296)\r\n",      // out of range
-           "* 1 FETCH (RFC822.SIZE 12x)\r\n",     // bad number
-           "* 1 FETCH (UID 5\r\n",                // unterminated
-           "* 1 FETCH (UID)\r\n",                 // missing value
-           "* 1 FETCH (BODY[] (a b))\r\n",        // a list is no body
-           "* 1 FETCH (BODY[] abc)\r\n",          // an atom is no body
-           "* 1 FETCH (FLAGS (\\Seen)\r\n",       // unterminated list
-           "* 1 FETCH (\"UID\" 5)\r\n",           // attribute names are atoms
-           "* 1 FETCH (BODY[] \"open)\r\n",       // unterminated string
-           "* 1 FETCH (BODY[] {2} x)\r\n",        // a brace mid-line is no literal
+           "* 1 FETCH UID 5\r\n",              // no list
+           "* FETCH (UID 5)\r\n",              // no sequence number
+           "* 1 EXISTS\r\n",                   // not a FETCH
+           "* 1 FETCH (UID five)\r\n",         // bad number
+           "* 1 FETCH (UID -5)\r\n",           // bad number
+           "* 1 FETCH (UID 4294967296)\r\n",   // out of range
+           "* 1 FETCH (RFC822.SIZE 12x)\r\n",  // bad number
+           "* 1 FETCH (UID 5\r\n",             // unterminated
+           "* 1 FETCH (UID)\r\n",              // missing value
+           "* 1 FETCH (BODY[] (a b))\r\n",     // a list is no body
+           "* 1 FETCH (BODY[] abc)\r\n",       // an atom is no body
+           "* 1 FETCH (FLAGS (\\Seen)\r\n",    // unterminated list
+           "* 1 FETCH (\"UID\" 5)\r\n",        // attribute names are atoms
+           "* 1 FETCH (BODY[] \"open)\r\n",    // unterminated string
+           "* 1 FETCH (BODY[] {2} x)\r\n",     // a brace mid-line is no literal
        }) {
     EXPECT_FALSE(fetch(frame(bytes))) << bytes;
   }

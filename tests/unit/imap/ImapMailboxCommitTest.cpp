@@ -22,7 +22,8 @@ class ImapMailboxCommitTest : public ImapMailboxTest {
     std::vector<std::string> texts = server_.commandTexts();
     std::size_t skip = 0;
     while (skip < texts.size() && !texts[skip].starts_with("UID FETCH 1:*")) ++skip;
-    texts.erase(texts.begin(), texts.begin() + static_cast<std::ptrdiff_t>(std::min(skip + 1, texts.size())));
+    texts.erase(texts.begin(),
+                texts.begin() + static_cast<std::ptrdiff_t>(std::min(skip + 1, texts.size())));
     return texts;
   }
 
@@ -79,9 +80,9 @@ TEST_F(ImapMailboxCommitTest, ExpungeNoRemovesTheFlagsAgain) {
   Status status = commit({3, 4, 5, 9});
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().code, ErrorCode::Temporary);
-  EXPECT_THAT(laterCommands(), ElementsAre("UID STORE 3:5,9 +FLAGS.SILENT (\\Deleted)",
-                                           "UID EXPUNGE 3:5,9",
-                                           "UID STORE 3:5,9 -FLAGS.SILENT (\\Deleted)", "LOGOUT"));
+  EXPECT_THAT(laterCommands(),
+              ElementsAre("UID STORE 3:5,9 +FLAGS.SILENT (\\Deleted)", "UID EXPUNGE 3:5,9",
+                          "UID STORE 3:5,9 -FLAGS.SILENT (\\Deleted)", "LOGOUT"));
 }
 
 TEST_F(ImapMailboxCommitTest, StoreNoSendsNoExpunge) {

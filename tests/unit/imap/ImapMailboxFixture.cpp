@@ -77,7 +77,9 @@ ImapMailboxTest::ImapMailboxTest() {
 }
 
 // The mailbox goes first: its connection must close before the server and the loop.
-ImapMailboxTest::~ImapMailboxTest() { mailbox_.reset(); }
+ImapMailboxTest::~ImapMailboxTest() {
+  mailbox_.reset();
+}
 
 ImapSettings ImapMailboxTest::settings() const {
   ImapSettings settings;

@@ -76,8 +76,9 @@ class ImapMailboxTest : public ::testing::Test {
   int callbacks_ = 0;
 
   // What the fake server knows.
-  std::string capabilities_ = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT LITERAL+ "
-                              "UIDPLUS MOVE NAMESPACE CONDSTORE QRESYNC";
+  std::string capabilities_ =
+      "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT LITERAL+ "
+      "UIDPLUS MOVE NAMESPACE CONDSTORE QRESYNC";
   std::optional<std::string> loginReply_;  // the tagged reply to LOGIN after the tag
   std::vector<std::pair<std::uint32_t, std::string>> messages_;  // (UID, content), by sequence
   std::function<bool(const Command&)> override_;

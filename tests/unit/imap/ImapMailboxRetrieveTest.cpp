@@ -14,8 +14,9 @@ class ImapMailboxRetrieveTest : public ImapMailboxTest {
  protected:
   void SetUp() override {
     messages_ = {{3, "Subject: three\r\n\r\nbody three\r\n"},
-                 {7, "From: a@example.org\r\nSubject: seven\r\n\r\n"
-                     "line 1\r\nline 2\r\nline 3\r\n.dot line 4\r\nline 5\r\n"}};
+                 {7,
+                  "From: a@example.org\r\nSubject: seven\r\n\r\n"
+                  "line 1\r\nline 2\r\nline 3\r\n.dot line 4\r\nline 5\r\n"}};
     ASSERT_NO_FATAL_FAILURE(openOk());
   }
 

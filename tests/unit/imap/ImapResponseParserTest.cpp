@@ -37,8 +37,10 @@ class Recorder final : public ImapResponseParser::Handler {
     for (std::size_t i = 0; i < response.literals.size(); ++i) {
       const ImapLiteral& literal = response.literals[i];
       if (literal.mode == LiteralMode::Buffer) text += "<buffered " + literal.data + ">";
-      if (literal.mode == LiteralMode::Stream) text += "<streamed " + std::to_string(literal.size) + ">";
-      if (literal.mode == LiteralMode::Skip) text += "<skipped " + std::to_string(literal.size) + ">";
+      if (literal.mode == LiteralMode::Stream)
+        text += "<streamed " + std::to_string(literal.size) + ">";
+      if (literal.mode == LiteralMode::Skip)
+        text += "<skipped " + std::to_string(literal.size) + ">";
       EXPECT_TRUE(literal.mode == LiteralMode::Buffer || literal.data.empty());
       text += response.segments.at(i + 1);
     }
@@ -193,7 +195,8 @@ TEST(ImapResponseParser, SkippedLiteralKeepsOnlyItsSize) {
 
 TEST(ImapResponseParser, OversizedBufferedLiteralIsSkipped) {
   std::string body(ImapResponseParser::kMaxBufferedLiteral + 1, 'x');
-  std::string bytes = "* 1 FETCH (BODY[] {" + std::to_string(body.size()) + "}\r\n" + body + ")\r\n";
+  std::string bytes =
+      "* 1 FETCH (BODY[] {" + std::to_string(body.size()) + "}\r\n" + body + ")\r\n";
   Events events = feedChunks({bytes}, always(LiteralMode::Buffer));
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1], "response * 1 FETCH (BODY[] {" + std::to_string(body.size()) + "}<skipped " +
@@ -218,7 +221,8 @@ TEST(ImapResponseParser, OverlongLineIsAnError) {
 
 TEST(ImapResponseParser, LongLiteralIsNotALongLine) {
   std::string body(ImapResponseParser::kMaxLine * 2, 'b');
-  std::string bytes = "* 1 FETCH (BODY[] {" + std::to_string(body.size()) + "}\r\n" + body + ")\r\n";
+  std::string bytes =
+      "* 1 FETCH (BODY[] {" + std::to_string(body.size()) + "}\r\n" + body + ")\r\n";
   Events events = feedChunks({bytes}, always(LiteralMode::Stream));
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[1].size(), body.size() + 5);

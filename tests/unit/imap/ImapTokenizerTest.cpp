@@ -23,15 +23,26 @@ std::vector<std::string> tokens(const ImapResponse& response, std::size_t offset
   for (int guard = 0; guard < 100; ++guard) {
     ImapToken token = tokenizer.next();
     switch (token.kind) {
-      case ImapToken::Kind::Atom: out.push_back("A:" + token.text); break;
+      case ImapToken::Kind::Atom:
+        out.push_back("A:" + token.text);
+        break;
       case ImapToken::Kind::String:
         out.push_back((token.literal ? "L:" : "S:") + token.text);
         break;
-      case ImapToken::Kind::Nil: out.push_back("N"); break;
-      case ImapToken::Kind::ListOpen: out.push_back("("); break;
-      case ImapToken::Kind::ListClose: out.push_back(")"); break;
-      case ImapToken::Kind::Error: out.push_back("E:" + token.text); return out;
-      case ImapToken::Kind::End: return out;
+      case ImapToken::Kind::Nil:
+        out.push_back("N");
+        break;
+      case ImapToken::Kind::ListOpen:
+        out.push_back("(");
+        break;
+      case ImapToken::Kind::ListClose:
+        out.push_back(")");
+        break;
+      case ImapToken::Kind::Error:
+        out.push_back("E:" + token.text);
+        return out;
+      case ImapToken::Kind::End:
+        return out;
     }
   }
   ADD_FAILURE() << "tokenizer does not end";
@@ -87,8 +98,8 @@ TEST(ImapTokenizer, LiteralsContinueInTheNextSegment) {
   EXPECT_EQ(header.kind, ImapToken::Kind::String);
   EXPECT_EQ(header.text, "Subj: x");
   EXPECT_EQ(header.literal, &response.literals[0]);
-  EXPECT_EQ(tokens(response), (Tokens{"(", "A:BODY[HEADER]", "L:Subj: x", "A:BODY[TEXT]", "L:",
-                                      "A:UID", "A:5", ")"}));
+  EXPECT_EQ(tokens(response), (Tokens{"(", "A:BODY[HEADER]", "L:Subj: x", "A:BODY[TEXT]",
+                                      "L:", "A:UID", "A:5", ")"}));
 }
 
 TEST(ImapTokenizer, BraceWithoutLiteralIsAnError) {

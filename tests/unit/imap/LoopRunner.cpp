@@ -35,7 +35,8 @@ LoopRunner::~LoopRunner() {
       &loop_,
       [](uv_handle_t* handle, void*) {
         if (uv_is_closing(handle)) return;
-        ADD_FAILURE() << "libuv handle left open: " << uv_handle_type_name(uv_handle_get_type(handle));
+        ADD_FAILURE() << "libuv handle left open: "
+                      << uv_handle_type_name(uv_handle_get_type(handle));
         uv_close(handle, nullptr);  // its owner is gone or leaked; only unblocks the loop
       },
       nullptr);
@@ -49,7 +50,8 @@ bool LoopRunner::runUntil(const std::function<bool()>& done, std::chrono::millis
   // short repeating tick bounds every step.
   uv_update_time(&loop_);
   std::uint64_t deadline = uv_now(&loop_) + static_cast<std::uint64_t>(limit.count());
-  uv_timer_start(&guard_, [](uv_timer_t*) {}, kTick, kTick);
+  uv_timer_start(
+      &guard_, [](uv_timer_t*) {}, kTick, kTick);
   while (!done() && uv_now(&loop_) < deadline) uv_run(&loop_, UV_RUN_ONCE);
   uv_timer_stop(&guard_);
   return done();

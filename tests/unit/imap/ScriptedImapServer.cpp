@@ -7,9 +7,8 @@
 namespace popgate::imap::test {
 
 ScriptedImapServer::ScriptedImapServer(uv_loop_t* loop) : listener_(loop), slowTimer_(loop) {
-  Status status = listener_.listen("127.0.0.1", 0, false, [this](auto stream) {
-    accepted(std::move(stream));
-  });
+  Status status =
+      listener_.listen("127.0.0.1", 0, false, [this](auto stream) { accepted(std::move(stream)); });
   EXPECT_TRUE(status) << status.error().detail;
 }
 
@@ -41,7 +40,8 @@ void ScriptedImapServer::reply(const Command& command, std::string_view status) 
   send(command.tag + " " + std::string(status) + "\r\n");
 }
 
-void ScriptedImapServer::sendSlowly(std::vector<std::string> pieces, std::chrono::milliseconds gap) {
+void ScriptedImapServer::sendSlowly(std::vector<std::string> pieces,
+                                    std::chrono::milliseconds gap) {
   slowPieces_ = std::move(pieces);
   nextPiece_ = 0;
   gap_ = gap;
@@ -78,12 +78,15 @@ void ScriptedImapServer::onData(std::string_view bytes) {
   parse();
 }
 
-void ScriptedImapServer::onClosed(Status) { clientGone_ = true; }
+void ScriptedImapServer::onClosed(Status) {
+  clientGone_ = true;
+}
 
 void ScriptedImapServer::parse() {
   for (;;) {
     if (literalLeft_ > 0) {
-      std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(literalLeft_, input_.size()));
+      std::size_t take =
+          static_cast<std::size_t>(std::min<std::uint64_t>(literalLeft_, input_.size()));
       command_.append(input_, 0, take);
       input_.erase(0, take);
       literalLeft_ -= take;

@@ -68,7 +68,7 @@ class ScriptedImapServer final : private net::StreamHandler {
   std::optional<std::string> continuation_ = std::string("+ OK");
   Script script_;
   std::string input_;
-  std::string command_;      // the command assembled so far
+  std::string command_;  // the command assembled so far
   std::uint64_t literalLeft_ = 0;
   std::vector<std::string> slowPieces_;
   std::size_t nextPiece_ = 0;
