@@ -42,7 +42,9 @@ void ImapConnection::writePart(Pending& pending) {
   out.append(pending.command.parts[pending.partsSent]);
   ++pending.partsSent;
   if (pending.partsSent == pending.command.parts.size()) out.append("\r\n");
+  writing_ = true;
   stream_->write(std::move(out));
+  writing_ = false;
 }
 
 void ImapConnection::pump() {
@@ -90,7 +92,17 @@ void ImapConnection::startTls(const StreamWrapper& wrap) {
 }
 
 void ImapConnection::onClosed(Status reason) {
-  fail(reason ? Error{ErrorCode::Temporary, "IMAP server closed the connection"} : reason.error());
+  Error error = reason ? Error{ErrorCode::Temporary, "IMAP server closed the connection"}
+                       : reason.error();
+  if (writing_) {
+    // A stream may report a failed write from inside write() (TcpStream does when uv_write
+    // fails at once). Failing here would complete commands inside send() and pop the queue
+    // that pump() is walking; fail from the loop instead.
+    if (!failed_) failed_ = error;
+    failLater_.start(std::chrono::milliseconds(0), [this] { fail(*failed_); });
+    return;
+  }
+  fail(std::move(error));
 }
 
 void ImapConnection::fail(Error error) {
@@ -135,6 +147,8 @@ void ImapConnection::onResponse(ImapResponse& response) {
     auto callback = std::move(onGreeting_);
     onGreeting_ = nullptr;
     if (head.tag == "*" && statusOf(head.keyword)) {
+      // The greeting is untagged data too: its [CAPABILITY ...] code spares a round trip.
+      listener_.onUntagged(response, head);
       callback(head);
     } else {
       callback(Error{ErrorCode::Temporary, "IMAP server sent no greeting"});

@@ -88,6 +88,7 @@ class ImapConnection final : private net::StreamHandler, private ImapResponsePar
   std::uint32_t nextTag_ = 1;
   bool paused_ = false;
   bool restartParser_ = false;
+  bool writing_ = false;  // inside stream_->write()
   std::optional<Error> failed_;
 };
 

@@ -196,11 +196,13 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
   ImapCommand fetch;
   fetch.parts = {"UID FETCH 1:* (UID RFC822.SIZE)"};
   fetch.onUntagged = [this](const ImapResponse& response, const ImapHead& head) {
-    if (auto data = parseFetch(response, head)) {
-      FetchData& entry = snapshot_[data->sequence];
-      if (data->uid) entry.uid = data->uid;
-      if (data->size) entry.size = data->size;
-    }
+    // Keyed by UID, which every response to a UID command carries (RFC 3501 §6.4.8): an
+    // EXPUNGE may come in the middle (§7.4.1) and renumber the messages after it.
+    auto data = parseFetch(response, head);
+    if (!data || !data->uid) return;
+    FetchData& entry = snapshot_[*data->uid];
+    entry.uid = data->uid;
+    if (data->size) entry.size = data->size;
   };
   fetch.onDone = [this](Result<ImapHead> reply) {
     if (!openDone_) return;
@@ -211,7 +213,7 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
     if (!uidValidity_) return finishOpen(Error{ErrorCode::Temporary, "no UIDVALIDITY from server"});
     std::vector<backends::MessageRef> messages;
     messages.reserve(snapshot_.size());
-    for (const auto& [sequence, data] : snapshot_) {
+    for (const auto& [uid, data] : snapshot_) {
       if (!data.uid || !data.size) {
         return finishOpen(Error{ErrorCode::Temporary, "incomplete FETCH response from server"});
       }

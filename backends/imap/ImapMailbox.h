@@ -77,7 +77,7 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   bool uidValidityChanged_ = false;
   std::uint32_t exists_ = 0;
   SnapshotDone openDone_;
-  std::map<std::uint32_t, FetchData> snapshot_;  // by sequence number
+  std::map<std::uint32_t, FetchData> snapshot_;  // by UID: the same order as by sequence
 
   struct Retrieval {
     backends::BodySink* sink = nullptr;
