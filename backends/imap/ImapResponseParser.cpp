@@ -67,11 +67,20 @@ Status ImapResponseParser::lineComplete(Handler& handler) {
   if (!literalSize) {
     ImapResponse done = std::move(response_);
     response_ = ImapResponse{};
+    bufferedInResponse_ = 0;
     handler.onResponse(done);
     return Ok{};
   }
+  if (response_.literals.size() >= kMaxLiterals) {
+    return Error{ErrorCode::Temporary, "IMAP response has too many literals"};
+  }
   LiteralMode mode = handler.onLiteralStart(response_, *literalSize);
-  if (mode == LiteralMode::Buffer && *literalSize > kMaxBufferedLiteral) mode = LiteralMode::Skip;
+  if (mode == LiteralMode::Buffer &&
+      (*literalSize > kMaxBufferedLiteral ||
+       bufferedInResponse_ + *literalSize > kMaxBufferedResponse)) {
+    mode = LiteralMode::Skip;
+  }
+  if (mode == LiteralMode::Buffer) bufferedInResponse_ += *literalSize;
   response_.literals.push_back(ImapLiteral{*literalSize, mode, {}});
   if (mode == LiteralMode::Buffer) response_.literals.back().data.reserve(*literalSize);
   literalRemaining_ = *literalSize;

@@ -26,6 +26,10 @@ class ImapResponseParser {
 
   static constexpr std::size_t kMaxLine = 256 * 1024;
   static constexpr std::uint64_t kMaxBufferedLiteral = 1024 * 1024;  // larger: skipped
+  // Bounds for one response, whatever the server sends: literals kept beyond this are skipped,
+  // and a response with more literals than this is a protocol error.
+  static constexpr std::uint64_t kMaxBufferedResponse = 4 * 1024 * 1024;
+  static constexpr std::size_t kMaxLiterals = 4096;
 
   // Feeds bytes; stops at the first protocol violation and returns it (the parser is then
   // unusable). Call abort() from a handler callback to stop consuming the rest of `bytes`.
@@ -38,6 +42,7 @@ class ImapResponseParser {
   ImapResponse response_;
   std::string line_;
   std::uint64_t literalRemaining_ = 0;
+  std::uint64_t bufferedInResponse_ = 0;
   bool inLiteral_ = false;
   bool aborted_ = false;
   bool failed_ = false;

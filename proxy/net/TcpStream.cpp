@@ -56,7 +56,7 @@ void TcpStream::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) 
 }
 
 void TcpStream::write(std::string bytes) {
-  if (closed_ || closing_ || bytes.empty()) return;
+  if (closed_ || closing_ || deferredFailure_ || bytes.empty()) return;
   auto request = std::make_unique<WriteRequest>();
   request->data = std::move(bytes);
   uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
@@ -67,7 +67,7 @@ void TcpStream::write(std::string bytes) {
     if (self) self->writeDone(done->data.size(), status);
   });
   if (rc != 0) {
-    fail(Error{ErrorCode::Temporary, uv_strerror(rc)});
+    failLater(Error{ErrorCode::Temporary, uv_strerror(rc)});
     return;
   }
   static_cast<void>(request.release());  // owned by libuv until the write callback
@@ -100,10 +100,20 @@ void TcpStream::closeAfterFlush() {
     if (self) self->fail(Ok{});
   });
   if (rc != 0) {
-    fail(Ok{});
+    failLater(Ok{});
     return;
   }
   static_cast<void>(request.release());
+}
+
+void TcpStream::failLater(Status reason) {
+  // The caller is inside write() or closeAfterFlush(), often from its own handler: report the
+  // failure from the loop, so that no handler runs re-entrantly under its caller.
+  if (closed_ || deferredFailure_) return;
+  stopReading();
+  deferredFailure_ = std::make_unique<Timer>(handle_.get()->loop);
+  deferredFailure_->start(std::chrono::milliseconds(0),
+                          [this, reason = std::move(reason)]() mutable { fail(std::move(reason)); });
 }
 
 void TcpStream::fail(Status reason) {

@@ -4,7 +4,10 @@
 
 #include <string>
 
+#include <memory>
+
 #include "net/ByteStream.h"
+#include "net/Timer.h"
 #include "net/UvHandle.h"
 
 namespace popgate::net {
@@ -30,6 +33,7 @@ class TcpStream final : public ByteStream {
   static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   void writeDone(std::size_t bytes, int status);
   void fail(Status reason);
+  void failLater(Status reason);
 
   UvHandle<uv_tcp_t> handle_;
   StreamHandler* handler_ = nullptr;
@@ -38,6 +42,7 @@ class TcpStream final : public ByteStream {
   bool wasCongested_ = false;
   bool closing_ = false;
   bool closed_ = false;
+  std::unique_ptr<Timer> deferredFailure_;  // only after a failed write: idle streams stay small
 };
 
 }  // namespace popgate::net

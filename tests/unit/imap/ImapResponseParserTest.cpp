@@ -269,3 +269,53 @@ TEST(TrailingLiteralSize, Rejects) {
 
 }  // namespace
 }  // namespace popgate::imap
+
+namespace popgate::imap {
+namespace {
+
+// A hostile server cannot grow one response without bound: buffered literals beyond the total
+// are skipped, and too many literals end the connection.
+TEST(ImapResponseParserBoundsTest, BufferedLiteralsAreCappedPerResponse) {
+  const std::string literal(ImapResponseParser::kMaxBufferedLiteral, 'x');
+  std::string input = "* 1 FETCH (";
+  int count = 6;  // 6 MiB offered, 4 MiB kept at most
+  for (int i = 0; i < count; ++i) {
+    input += "X" + std::to_string(i) + " {" + std::to_string(literal.size()) + "}\r\n" + literal;
+  }
+  input += ")\r\n";
+  ImapResponseParser parser;
+  std::uint64_t kept = 0;
+  int skipped = 0;
+  class Counter final : public ImapResponseParser::Handler {
+   public:
+    Counter(std::uint64_t& keptBytes, int& skippedCount) : kept_(keptBytes), skipped_(skippedCount) {}
+    LiteralMode onLiteralStart(const ImapResponse&, std::uint64_t) override { return LiteralMode::Buffer; }
+    void onLiteralData(std::string_view) override {}
+    void onLiteralEnd() override {}
+    void onResponse(ImapResponse& response) override {
+      for (const ImapLiteral& l : response.literals) {
+        kept_ += l.data.size();
+        if (l.mode == LiteralMode::Skip) ++skipped_;
+      }
+    }
+
+   private:
+    std::uint64_t& kept_;
+    int& skipped_;
+  } counter(kept, skipped);
+  ASSERT_TRUE(parser.feed(input, counter));
+  EXPECT_LE(kept, ImapResponseParser::kMaxBufferedResponse);
+  EXPECT_EQ(skipped, 2);
+}
+
+TEST(ImapResponseParserBoundsTest, TooManyLiteralsIsAnError) {
+  std::string input = "* 1 FETCH (";
+  for (std::size_t i = 0; i <= ImapResponseParser::kMaxLiterals; ++i) input += "A {1}\r\nz";
+  input += ")\r\n";
+  ImapResponseParser parser;
+  Recorder recorder(always(LiteralMode::Buffer));
+  EXPECT_FALSE(parser.feed(input, recorder));
+}
+
+}  // namespace
+}  // namespace popgate::imap
