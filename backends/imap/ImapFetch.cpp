@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/Ascii.h"
 #include "imap/ImapTokenizer.h"
 
 namespace popgate::imap {
@@ -30,9 +31,7 @@ std::optional<FetchData> parseFetch(const ImapResponse& response, const ImapHead
     ImapToken name = tokens.next();
     if (name.kind == ImapToken::Kind::ListClose) return data;
     if (name.kind != ImapToken::Kind::Atom) return std::nullopt;
-    std::string key = name.text;
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    std::string key = asciiUpper(name.text);
     ImapToken value = tokens.next();
     if (key == "UID") {
       data.uid = number<std::uint32_t>(value);

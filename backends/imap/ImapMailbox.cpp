@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/Ascii.h"
 #include "net/TlsStream.h"
 
 namespace popgate::imap {
@@ -16,20 +17,13 @@ constexpr std::uint64_t kMaxTextRange = 1024 * 1024;
 
 bool isOk(const Result<ImapHead>& reply) { return reply && reply.value().keyword == "OK"; }
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
-
 std::set<std::string> parseCapabilities(std::string_view list) {
   std::set<std::string> caps;
   std::size_t pos = 0;
   while (pos < list.size()) {
     std::size_t end = list.find(' ', pos);
     if (end == std::string_view::npos) end = list.size();
-    if (end > pos) caps.insert(upper(list.substr(pos, end - pos)));
+    if (end > pos) caps.insert(asciiUpper(list.substr(pos, end - pos)));
     pos = end + 1;
   }
   return caps;
@@ -43,7 +37,7 @@ bool isBodyLiteral(const ImapResponse& partial) {
   line = line.substr(0, brace);
   while (line.ends_with(' ')) line.remove_suffix(1);
   std::size_t start = line.find_last_of(" (");
-  std::string attribute = upper(line.substr(start == std::string_view::npos ? 0 : start + 1));
+  std::string attribute = asciiUpper(line.substr(start == std::string_view::npos ? 0 : start + 1));
   return attribute.starts_with("BODY[");
 }
 }  // namespace

@@ -1,5 +1,7 @@
 #include "imap/ImapResponse.h"
 
+#include "common/Ascii.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -7,13 +9,6 @@
 namespace popgate::imap {
 
 namespace {
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
-
 std::string_view word(std::string_view line, std::size_t& pos) {
   std::size_t end = line.find(' ', pos);
   if (end == std::string_view::npos) end = line.size();
@@ -49,7 +44,7 @@ ImapHead parseHead(const ImapResponse& response) {
     head.number = number;
     next = word(line, pos);
   }
-  head.keyword = upper(next);
+  head.keyword = asciiUpper(next);
   head.restOffset = pos;
   if (statusOf(head.keyword)) {
     std::string_view rest = line.substr(pos);
@@ -58,7 +53,7 @@ ImapHead parseHead(const ImapResponse& response) {
       if (close != std::string_view::npos) {
         std::string_view inside = rest.substr(1, close - 1);
         std::size_t space = inside.find(' ');
-        head.code = upper(inside.substr(0, space));
+        head.code = asciiUpper(inside.substr(0, space));
         if (space != std::string_view::npos) head.codeArgs = std::string(inside.substr(space + 1));
         rest.remove_prefix(close + 1);
         if (rest.starts_with(" ")) rest.remove_prefix(1);

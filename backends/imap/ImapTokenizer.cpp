@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/Ascii.h"
 #include "imap/ImapResponseParser.h"
 
 namespace popgate::imap {
@@ -60,10 +61,7 @@ ImapToken ImapTokenizer::next() {
       ++pos_;
     }
     std::string atom(line.substr(start, pos_ - start));
-    std::string upperAtom = atom;
-    std::transform(upperAtom.begin(), upperAtom.end(), upperAtom.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-    if (upperAtom == "NIL") return {ImapToken::Kind::Nil, {}, nullptr};
+    if (asciiUpper(atom) == "NIL") return {ImapToken::Kind::Nil, {}, nullptr};
     return {ImapToken::Kind::Atom, std::move(atom), nullptr};
   }
 }

@@ -1,5 +1,7 @@
 #include "pop3/CommandDecoder.h"
 
+#include "common/Ascii.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -77,9 +79,7 @@ DecodeStatus CommandDecoder::next(Command& out) {
                std::all_of(verb.begin(), verb.end(),
                            [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
   if (valid) {
-    out.verb.resize(verb.size());
-    std::transform(verb.begin(), verb.end(), out.verb.begin(),
-                   [](char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); });
+    out.verb = asciiUpper(verb);
     out.rest.assign(space == std::string_view::npos ? std::string_view{} : line.substr(space + 1));
   }
   compact();

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <utility>
 
+#include "common/Ascii.h"
 #include "pop3/Arguments.h"
 #include "pop3/Sasl.h"
 
@@ -220,8 +221,7 @@ void Session::cmdAuth(std::string_view args) {
     return sink_.send("+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
   }
   if (parts.size() > 2) return badCommand("-ERR Too many arguments to AUTH.");
-  std::string mechanism(parts[0]);
-  for (char& c : mechanism) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string mechanism = asciiUpper(parts[0]);
   std::optional<std::string_view> initial;
   if (parts.size() == 2) initial = parts[1];
   user_.reset();

@@ -1,22 +1,12 @@
 #include "route/SdpsRouter.h"
 
-#include <algorithm>
-#include <cctype>
+#include "common/Ascii.h"
 
 namespace popgate::route {
 
-namespace {
-std::string lowerCase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-}  // namespace
-
 SdpsRouter::SdpsRouter(RoutingTable table) : table_(std::move(table)) {
   std::map<std::string, DomainRule> lowered;
-  for (auto& [host, rule] : table_.domains) lowered.emplace(lowerCase(host), rule);
+  for (auto& [host, rule] : table_.domains) lowered.emplace(asciiLower(host), rule);
   table_.domains = std::move(lowered);
 }
 
@@ -27,7 +17,7 @@ Result<Route> SdpsRouter::route(std::string_view login) const {
   if (split != std::string_view::npos && split > 0 && split + 1 < login.size()) {
     std::string_view user = login.substr(0, split);
     std::string_view host = login.substr(split + 1);
-    auto it = table_.domains.find(lowerCase(host));
+    auto it = table_.domains.find(asciiLower(host));
     if (it != table_.domains.end()) {
       const DomainRule& rule = it->second;
       std::string upstream(user);
