@@ -4,12 +4,17 @@ namespace popgate::imap {
 
 ImapConnection::ImapConnection(uv_loop_t* loop, std::unique_ptr<net::ByteStream> stream,
                                std::chrono::milliseconds timeout, Listener& listener)
-    : stream_(std::move(stream)), timeout_(timeout), listener_(listener), timer_(loop),
+    : stream_(std::move(stream)),
+      timeout_(timeout),
+      listener_(listener),
+      timer_(loop),
       failLater_(loop) {
   stream_->setHandler(this);
 }
 
-ImapConnection::~ImapConnection() { stream_->setHandler(nullptr); }
+ImapConnection::~ImapConnection() {
+  stream_->setHandler(nullptr);
+}
 
 void ImapConnection::start(std::function<void(Result<ImapHead>)> onGreeting) {
   onGreeting_ = std::move(onGreeting);
@@ -83,8 +88,8 @@ void ImapConnection::onData(std::string_view bytes) {
 }
 
 void ImapConnection::startTls(const StreamWrapper& wrap) {
-  parser_.abort();          // stop reading this plain-text chunk...
-  restartParser_ = true;    // ...and forget any partial line of it once feed() returns
+  parser_.abort();        // stop reading this plain-text chunk...
+  restartParser_ = true;  // ...and forget any partial line of it once feed() returns
   stream_->setHandler(nullptr);
   stream_ = wrap(std::move(stream_));
   stream_->setHandler(this);
@@ -92,8 +97,8 @@ void ImapConnection::startTls(const StreamWrapper& wrap) {
 }
 
 void ImapConnection::onClosed(Status reason) {
-  Error error = reason ? Error{ErrorCode::Temporary, "IMAP server closed the connection"}
-                       : reason.error();
+  Error error =
+      reason ? Error{ErrorCode::Temporary, "IMAP server closed the connection"} : reason.error();
   if (writing_) {
     // A stream may report a failed write from inside write() (TcpStream does when uv_write
     // fails at once). Failing here would complete commands inside send() and pop the queue

@@ -52,7 +52,8 @@ class ImapConnection final : private net::StreamHandler, private ImapResponsePar
   void resumeReading();
   // After a tagged OK to STARTTLS: puts TLS under the connection. Bytes that arrived after that
   // OK in plain text are dropped (RFC 3501 §6.2.1; the CVE-2011-0411 injection).
-  using StreamWrapper = std::function<std::unique_ptr<net::ByteStream>(std::unique_ptr<net::ByteStream>)>;
+  using StreamWrapper =
+      std::function<std::unique_ptr<net::ByteStream>(std::unique_ptr<net::ByteStream>)>;
   void startTls(const StreamWrapper& wrap);
 
  private:

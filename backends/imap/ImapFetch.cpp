@@ -71,7 +71,10 @@ ImapCommandText& ImapCommandText::string(std::string_view value) {
     out.push_back('"');
     return *this;
   }
-  parts_.back().append("{").append(std::to_string(value.size())).append(literalPlus_ ? "+}\r\n" : "}\r\n");
+  parts_.back()
+      .append("{")
+      .append(std::to_string(value.size()))
+      .append(literalPlus_ ? "+}\r\n" : "}\r\n");
   if (!literalPlus_) parts_.emplace_back();
   parts_.back().append(value);
   return *this;

@@ -12,7 +12,7 @@ namespace popgate::imap {
 
 struct FetchData {
   struct Section {
-    std::string name;                      // e.g. "BODY[]", "BODY[TEXT]<0>" (upper-cased)
+    std::string name;  // e.g. "BODY[]", "BODY[TEXT]<0>" (upper-cased)
     bool nil = false;
     const ImapLiteral* literal = nullptr;  // when sent as a literal (possibly streamed)
     std::string value;                     // when sent as a quoted string or buffered literal

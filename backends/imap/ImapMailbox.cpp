@@ -15,7 +15,9 @@ namespace {
 constexpr std::uint64_t kFirstTextRange = 16 * 1024;
 constexpr std::uint64_t kMaxTextRange = 1024 * 1024;
 
-bool isOk(const Result<ImapHead>& reply) { return reply && reply.value().keyword == "OK"; }
+bool isOk(const Result<ImapHead>& reply) {
+  return reply && reply.value().keyword == "OK";
+}
 
 std::set<std::string> parseCapabilities(std::string_view list) {
   std::set<std::string> caps;
@@ -53,7 +55,8 @@ ImapMailbox::~ImapMailbox() = default;
 
 void ImapMailbox::onUntagged(const ImapResponse& response, const ImapHead& head) {
   if (head.keyword == "CAPABILITY") {
-    capabilities_ = parseCapabilities(std::string_view(response.segments[0]).substr(head.restOffset));
+    capabilities_ =
+        parseCapabilities(std::string_view(response.segments[0]).substr(head.restOffset));
   } else if (head.keyword == "EXISTS" && head.number) {
     exists_ = *head.number;
   }
@@ -69,18 +72,19 @@ void ImapMailbox::onUntagged(const ImapResponse& response, const ImapHead& head)
 void ImapMailbox::open(const backends::Credentials& credentials, SnapshotDone done) {
   openDone_ = std::move(done);
   connector_ = std::make_unique<net::TcpConnector>(loop_);
-  connector_->connect(
-      settings_.host, settings_.port, settings_.connectTimeout,
-      [this, credentials](Result<std::unique_ptr<net::TcpStream>> stream) {
-        if (!stream) return finishOpen(stream.error());
-        std::unique_ptr<net::ByteStream> transport = std::move(stream.value());
-        if (settings_.tls == ImapTls::Implicit) transport = wrapTls(std::move(transport));
-        connection_ = std::make_unique<ImapConnection>(loop_, std::move(transport),
-                                                       settings_.commandTimeout, static_cast<ImapConnection::Listener&>(*this));
-        connection_->start([this, credentials](Result<ImapHead> greeting) {
-          greeted(std::move(greeting), credentials);
-        });
-      });
+  connector_->connect(settings_.host, settings_.port, settings_.connectTimeout,
+                      [this, credentials](Result<std::unique_ptr<net::TcpStream>> stream) {
+                        if (!stream) return finishOpen(stream.error());
+                        std::unique_ptr<net::ByteStream> transport = std::move(stream.value());
+                        if (settings_.tls == ImapTls::Implicit)
+                          transport = wrapTls(std::move(transport));
+                        connection_ = std::make_unique<ImapConnection>(
+                            loop_, std::move(transport), settings_.commandTimeout,
+                            static_cast<ImapConnection::Listener&>(*this));
+                        connection_->start([this, credentials](Result<ImapHead> greeting) {
+                          greeted(std::move(greeting), credentials);
+                        });
+                      });
 }
 
 void ImapMailbox::greeted(Result<ImapHead> greeting, backends::Credentials credentials) {
@@ -100,8 +104,8 @@ void ImapMailbox::greeted(Result<ImapHead> greeting, backends::Credentials crede
 
 std::unique_ptr<net::ByteStream> ImapMailbox::wrapTls(std::unique_ptr<net::ByteStream> plain) {
   // Verification failures surface as a closed stream whose reason names the failure.
-  return std::make_unique<net::TlsStream>(loop_, std::move(plain), settings_.tlsContext->newSession(),
-                                          net::TlsStream::Role::Client);
+  return std::make_unique<net::TlsStream>(
+      loop_, std::move(plain), settings_.tlsContext->newSession(), net::TlsStream::Role::Client);
 }
 
 void ImapMailbox::startTls(backends::Credentials credentials) {
@@ -109,10 +113,12 @@ void ImapMailbox::startTls(backends::Credentials credentials) {
     ImapCommand command{{"STARTTLS"}, {}, {}, {}, {}, {}};
     command.onDone = [this, credentials](Result<ImapHead> reply) {
       if (!isOk(reply)) {
-        return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP STARTTLS refused: " + reply.value().text}
-                                : reply.error());
+        return finishOpen(
+            reply ? Error{ErrorCode::Temporary, "IMAP STARTTLS refused: " + reply.value().text}
+                  : reply.error());
       }
-      connection_->startTls([this](std::unique_ptr<net::ByteStream> plain) { return wrapTls(std::move(plain)); });
+      connection_->startTls(
+          [this](std::unique_ptr<net::ByteStream> plain) { return wrapTls(std::move(plain)); });
       // RFC 3501 §6.2.1: capabilities learnt in plain text are void after STARTTLS.
       capabilities_.clear();
       afterTls(credentials);
@@ -127,25 +133,25 @@ void ImapMailbox::startTls(backends::Credentials credentials) {
     upgrade();
   };
   if (!capabilities_.empty()) return requireStartTls();
-  connection_->send(ImapCommand{{"CAPABILITY"}, {}, {}, {}, {},
-                                [this, requireStartTls](Result<ImapHead> reply) {
-                                  if (!isOk(reply)) {
-                                    return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP CAPABILITY failed"}
-                                                            : reply.error());
-                                  }
-                                  requireStartTls();
-                                }});
+  connection_->send(ImapCommand{
+      {"CAPABILITY"}, {}, {}, {}, {}, [this, requireStartTls](Result<ImapHead> reply) {
+        if (!isOk(reply)) {
+          return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP CAPABILITY failed"}
+                                  : reply.error());
+        }
+        requireStartTls();
+      }});
 }
 
 void ImapMailbox::afterTls(backends::Credentials credentials) {
-  connection_->send(ImapCommand{{"CAPABILITY"}, {}, {}, {}, {},
-                                [this, credentials](Result<ImapHead> reply) {
-                                  if (!isOk(reply)) {
-                                    return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP CAPABILITY failed"}
-                                                            : reply.error());
-                                  }
-                                  login(credentials);
-                                }});
+  connection_->send(ImapCommand{
+      {"CAPABILITY"}, {}, {}, {}, {}, [this, credentials](Result<ImapHead> reply) {
+        if (!isOk(reply)) {
+          return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP CAPABILITY failed"}
+                                  : reply.error());
+        }
+        login(credentials);
+      }});
 }
 
 void ImapMailbox::login(const backends::Credentials& credentials) {
@@ -202,7 +208,8 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
     if (!openDone_) return;
     // Some servers answer NO to "1:*" on an empty mailbox.
     if (!isOk(reply) && !(reply && exists_ == 0)) {
-      return finishOpen(reply ? Error{ErrorCode::Temporary, "snapshot FETCH failed"} : reply.error());
+      return finishOpen(reply ? Error{ErrorCode::Temporary, "snapshot FETCH failed"}
+                              : reply.error());
     }
     if (!uidValidity_) return finishOpen(Error{ErrorCode::Temporary, "no UIDVALIDITY from server"});
     std::vector<backends::MessageRef> messages;
@@ -293,7 +300,8 @@ void ImapMailbox::fetchTextRange() {
   ImapCommand command =
       bodyFetch(fmt::format("BODY.PEEK[TEXT]<{}.{}>", body_.textOffset, body_.rangeSize));
   command.onDone = [this](Result<ImapHead> reply) {
-    if (!isOk(reply)) return endBody(reply ? Error{ErrorCode::Temporary, "FETCH failed"} : reply.error());
+    if (!isOk(reply))
+      return endBody(reply ? Error{ErrorCode::Temporary, "FETCH failed"} : reply.error());
     if (*body_.linesLeft == 0 || body_.rangeReceived < body_.rangeSize) return endBody(Ok{});
     body_.textOffset += body_.rangeReceived;
     body_.rangeSize = std::min(body_.rangeSize * 4, kMaxTextRange);
@@ -328,9 +336,13 @@ void ImapMailbox::endBody(Status status) {
   if (sink) sink->onBodyEnd(std::move(status));
 }
 
-void ImapMailbox::pauseBody() { connection_->pauseReading(); }
+void ImapMailbox::pauseBody() {
+  connection_->pauseReading();
+}
 
-void ImapMailbox::resumeBody() { connection_->resumeReading(); }
+void ImapMailbox::resumeBody() {
+  connection_->resumeReading();
+}
 
 void ImapMailbox::commit(const std::vector<backends::MessageRef>& toDelete, Done done) {
   std::vector<std::uint32_t> uids;
@@ -342,12 +354,12 @@ void ImapMailbox::commit(const std::vector<backends::MessageRef>& toDelete, Done
   if (uids.empty()) return logout(std::move(done), Ok{});
   if (capabilitiesAfterLogin_) return deleteMarked(std::move(uids), std::move(done));
   // Capabilities may change at login (RFC 3501 §6.2.3): ask again before relying on UIDPLUS.
-  connection_->send(ImapCommand{{"CAPABILITY"}, {}, {}, {}, {},
-                                [this, uids, done](Result<ImapHead> reply) mutable {
-                                  if (!reply) return done(reply.error());
-                                  capabilitiesAfterLogin_ = true;
-                                  deleteMarked(std::move(uids), std::move(done));
-                                }});
+  connection_->send(ImapCommand{
+      {"CAPABILITY"}, {}, {}, {}, {}, [this, uids, done](Result<ImapHead> reply) mutable {
+        if (!reply) return done(reply.error());
+        capabilitiesAfterLogin_ = true;
+        deleteMarked(std::move(uids), std::move(done));
+      }});
 }
 
 void ImapMailbox::deleteMarked(std::vector<std::uint32_t> uids, Done done) {
@@ -357,11 +369,12 @@ void ImapMailbox::deleteMarked(std::vector<std::uint32_t> uids, Done done) {
   }
   if (!capabilities_.count("UIDPLUS")) {
     // A plain EXPUNGE would also remove messages other clients marked \Deleted.
-    return logout(std::move(done), Error{ErrorCode::Permanent,
-                                         "IMAP server lacks UIDPLUS; nothing was deleted"});
+    return logout(std::move(done),
+                  Error{ErrorCode::Permanent, "IMAP server lacks UIDPLUS; nothing was deleted"});
   }
   std::string set = formatUidSet(std::move(uids));
-  ImapCommand store{{fmt::format("UID STORE {} +FLAGS.SILENT (\\Deleted)", set)}, {}, {}, {}, {}, {}};
+  ImapCommand store{
+      {fmt::format("UID STORE {} +FLAGS.SILENT (\\Deleted)", set)}, {}, {}, {}, {}, {}};
   store.onDone = [this, set, done](Result<ImapHead> stored) mutable {
     if (!isOk(stored)) {
       return logout(std::move(done), Error{ErrorCode::Temporary, "STORE \\Deleted failed"});
@@ -370,7 +383,8 @@ void ImapMailbox::deleteMarked(std::vector<std::uint32_t> uids, Done done) {
     expunge.onDone = [this, set, done](Result<ImapHead> expunged) mutable {
       if (isOk(expunged)) return logout(std::move(done), Ok{});
       // Undo the flags so that no later EXPUNGE by another client removes them.
-      ImapCommand undo{{fmt::format("UID STORE {} -FLAGS.SILENT (\\Deleted)", set)}, {}, {}, {}, {}, {}};
+      ImapCommand undo{
+          {fmt::format("UID STORE {} -FLAGS.SILENT (\\Deleted)", set)}, {}, {}, {}, {}, {}};
       undo.onDone = [this, done](Result<ImapHead>) mutable {
         logout(std::move(done), Error{ErrorCode::Temporary, "UID EXPUNGE failed"});
       };

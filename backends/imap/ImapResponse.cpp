@@ -1,10 +1,10 @@
 #include "imap/ImapResponse.h"
 
-#include "common/Ascii.h"
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+
+#include "common/Ascii.h"
 
 namespace popgate::imap {
 

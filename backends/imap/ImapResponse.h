@@ -34,13 +34,13 @@ enum class ImapStatus { Ok, No, Bad, Bye, Preauth };
 
 // The start of a response line: "* 12 FETCH ...", "* OK [CODE x] text", "a1 NO [CODE] text".
 struct ImapHead {
-  std::string tag;                    // "*" for untagged, "+" for continuation
+  std::string tag;                      // "*" for untagged, "+" for continuation
   std::optional<std::uint32_t> number;  // "* 12 EXISTS"
-  std::string keyword;                // upper-cased: OK, NO, BAD, BYE, PREAUTH, FETCH, EXISTS, ...
-  std::string code;                   // upper-cased response-code atom, e.g. UIDVALIDITY
-  std::string codeArgs;               // the rest inside the brackets
-  std::string text;                   // human-readable text after the code
-  std::size_t restOffset = 0;         // offset in segments[0] after the keyword
+  std::string keyword;         // upper-cased: OK, NO, BAD, BYE, PREAUTH, FETCH, EXISTS, ...
+  std::string code;            // upper-cased response-code atom, e.g. UIDVALIDITY
+  std::string codeArgs;        // the rest inside the brackets
+  std::string text;            // human-readable text after the code
+  std::size_t restOffset = 0;  // offset in segments[0] after the keyword
 };
 
 ImapHead parseHead(const ImapResponse& response);

@@ -25,8 +25,8 @@ Status ImapResponseParser::feed(std::string_view bytes, Handler& handler) {
   aborted_ = false;
   while (!bytes.empty() && !aborted_) {
     if (inLiteral_) {
-      std::size_t take = static_cast<std::size_t>(
-          std::min<std::uint64_t>(literalRemaining_, bytes.size()));
+      std::size_t take =
+          static_cast<std::size_t>(std::min<std::uint64_t>(literalRemaining_, bytes.size()));
       ImapLiteral& literal = response_.literals.back();
       if (literal.mode == LiteralMode::Buffer) {
         literal.data.append(bytes.substr(0, take));
@@ -42,8 +42,9 @@ Status ImapResponseParser::feed(std::string_view bytes, Handler& handler) {
       continue;
     }
     const void* found = std::memchr(bytes.data(), '\n', bytes.size());
-    std::size_t take = found ? static_cast<std::size_t>(static_cast<const char*>(found) - bytes.data())
-                             : bytes.size();
+    std::size_t take =
+        found ? static_cast<std::size_t>(static_cast<const char*>(found) - bytes.data())
+              : bytes.size();
     if (line_.size() + take > kMaxLine) {
       failed_ = true;
       return Error{ErrorCode::Temporary, "IMAP response line too long"};
@@ -75,9 +76,8 @@ Status ImapResponseParser::lineComplete(Handler& handler) {
     return Error{ErrorCode::Temporary, "IMAP response has too many literals"};
   }
   LiteralMode mode = handler.onLiteralStart(response_, *literalSize);
-  if (mode == LiteralMode::Buffer &&
-      (*literalSize > kMaxBufferedLiteral ||
-       bufferedInResponse_ + *literalSize > kMaxBufferedResponse)) {
+  if (mode == LiteralMode::Buffer && (*literalSize > kMaxBufferedLiteral ||
+                                      bufferedInResponse_ + *literalSize > kMaxBufferedResponse)) {
     mode = LiteralMode::Skip;
   }
   if (mode == LiteralMode::Buffer) bufferedInResponse_ += *literalSize;

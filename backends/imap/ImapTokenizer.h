@@ -14,7 +14,7 @@ namespace popgate::imap {
 struct ImapToken {
   enum class Kind { Atom, String, Nil, ListOpen, ListClose, End, Error };
   Kind kind = Kind::End;
-  std::string text;                   // atom text, or the string's value when buffered
+  std::string text;                      // atom text, or the string's value when buffered
   const ImapLiteral* literal = nullptr;  // set for a literal string (maybe streamed or skipped)
 };
 

@@ -30,9 +30,9 @@ struct Credentials {
 
 // One message of the snapshot taken at login; POP3 message numbers index this list.
 struct MessageRef {
-  std::string id;     // upstream identity (an IMAP UID, a JMAP id, ...)
-  std::string uidl;   // RFC 1939 unique-id: stable across sessions, 1..70 chars 0x21..0x7E
-  std::uint64_t size; // exact octets of the message as RETR sends it, before dot-stuffing
+  std::string id;      // upstream identity (an IMAP UID, a JMAP id, ...)
+  std::string uidl;    // RFC 1939 unique-id: stable across sessions, 1..70 chars 0x21..0x7E
+  std::uint64_t size;  // exact octets of the message as RETR sends it, before dot-stuffing
 };
 
 // Receives a message's bytes. onBodyStart comes once the upstream has found the message;

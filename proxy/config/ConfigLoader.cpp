@@ -4,9 +4,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
-#include <thread>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "config/Config.h"
 #include "net/TcpListener.h"
@@ -74,10 +74,14 @@ class Reader {
 void readTlsMode(Reader& r, const YAML::Node& node, TlsMode& out) {
   std::string mode;
   if (!r.scalar(node, "tls", mode)) return;
-  if (mode == "none") out = TlsMode::None;
-  else if (mode == "starttls") out = TlsMode::StartTls;
-  else if (mode == "implicit") out = TlsMode::Implicit;
-  else r.problem(node, "tls must be none, starttls or implicit");
+  if (mode == "none")
+    out = TlsMode::None;
+  else if (mode == "starttls")
+    out = TlsMode::StartTls;
+  else if (mode == "implicit")
+    out = TlsMode::Implicit;
+  else
+    r.problem(node, "tls must be none, starttls or implicit");
 }
 
 bool isLoopback(const std::string& address) {
@@ -94,16 +98,22 @@ void readTls(Reader& r, const YAML::Node& node, Config& config) {
     for (const auto& item : certificates) {
       if (!r.mapping(item, "certificate", {"cert", "key", "server_names"})) continue;
       net::TlsCertificateFiles files;
-      if (!item["cert"]) r.problem(item, "certificate needs cert");
-      else r.scalar(item["cert"], "cert", files.certFile);
-      if (!item["key"]) r.problem(item, "certificate needs key");
-      else r.scalar(item["key"], "key", files.keyFile);
+      if (!item["cert"])
+        r.problem(item, "certificate needs cert");
+      else
+        r.scalar(item["cert"], "cert", files.certFile);
+      if (!item["key"])
+        r.problem(item, "certificate needs key");
+      else
+        r.scalar(item["key"], "key", files.keyFile);
       if (const YAML::Node& names = item["server_names"]) {
-        if (!names.IsSequence()) r.problem(names, "server_names must be a list");
-        else for (const auto& name : names) {
-          std::string value;
-          if (r.scalar(name, "server name", value)) files.serverNames.push_back(value);
-        }
+        if (!names.IsSequence())
+          r.problem(names, "server_names must be a list");
+        else
+          for (const auto& name : names) {
+            std::string value;
+            if (r.scalar(name, "server name", value)) files.serverNames.push_back(value);
+          }
       }
       tls.certificates.push_back(std::move(files));
     }
@@ -112,8 +122,10 @@ void readTls(Reader& r, const YAML::Node& node, Config& config) {
     std::string text;
     if (r.scalar(version, "min_version", text)) {
       auto parsed = net::parseTlsVersion(text);
-      if (parsed) tls.minVersion = parsed.value();
-      else r.problem(version, parsed.error().detail);
+      if (parsed)
+        tls.minVersion = parsed.value();
+      else
+        r.problem(version, parsed.error().detail);
     }
   }
   if (node["ciphers"]) r.scalar(node["ciphers"], "ciphers", tls.ciphers);
@@ -132,10 +144,13 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
   }
   std::set<std::string> names;
   for (const auto& item : node) {
-    if (!r.mapping(item, "listener", {"name", "address", "port", "tls", "auth_requires_tls"})) continue;
+    if (!r.mapping(item, "listener", {"name", "address", "port", "tls", "auth_requires_tls"}))
+      continue;
     ListenerConfig listener;
-    if (!item["name"]) r.problem(item, "listener needs a name");
-    else if (r.scalar(item["name"], "listener name", listener.name) && !names.insert(listener.name).second) {
+    if (!item["name"])
+      r.problem(item, "listener needs a name");
+    else if (r.scalar(item["name"], "listener name", listener.name) &&
+             !names.insert(listener.name).second) {
       r.problem(item["name"], "duplicate listener name '" + listener.name + "'");
     }
     if (!item["address"]) {
@@ -144,17 +159,22 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
                !net::parseAddress(listener.address, 0)) {
       r.problem(item["address"], "address must be an IPv4 or IPv6 literal: " + listener.address);
     }
-    if (!item["port"]) r.problem(item, "listener needs a port");
-    else r.port(item["port"], "listener port", listener.port);
+    if (!item["port"])
+      r.problem(item, "listener needs a port");
+    else
+      r.port(item["port"], "listener port", listener.port);
     if (item["tls"]) readTlsMode(r, item["tls"], listener.tls);
     listener.authRequiresTls = !isLoopback(listener.address);
-    if (item["auth_requires_tls"]) r.scalar(item["auth_requires_tls"], "auth_requires_tls", listener.authRequiresTls);
+    if (item["auth_requires_tls"])
+      r.scalar(item["auth_requires_tls"], "auth_requires_tls", listener.authRequiresTls);
     if (listener.tls != TlsMode::None && !config.tls) {
       r.problem(item, "listener '" + listener.name + "' uses TLS but there is no tls: block");
     }
     if (listener.tls == TlsMode::None && listener.authRequiresTls) {
-      r.problem(item, "listener '" + listener.name +
-                          "' requires TLS for login but offers none (set tls or auth_requires_tls: false)");
+      r.problem(
+          item,
+          "listener '" + listener.name +
+              "' requires TLS for login but offers none (set tls or auth_requires_tls: false)");
     }
     config.listeners.push_back(std::move(listener));
   }
@@ -173,21 +193,26 @@ void readBackends(Reader& r, const YAML::Node& node, Config& config) {
     }
     for (const auto& field : body) {
       static const std::set<std::string> known = {
-          "type", "host", "port", "mailbox", "connect_timeout_s", "command_timeout_s", "tls",
-          "ca_file", "verify", "server_name", "client_cert", "client_key"};
+          "type", "host",    "port",   "mailbox",     "connect_timeout_s", "command_timeout_s",
+          "tls",  "ca_file", "verify", "server_name", "client_cert",       "client_key"};
       std::string key = field.first.as<std::string>("");
       if (!known.count(key)) r.problem(field.first, "unknown key '" + key + "' in backend");
     }
-    if (!body["type"]) r.problem(body, "backend '" + backend.name + "' needs a type");
+    if (!body["type"])
+      r.problem(body, "backend '" + backend.name + "' needs a type");
     else if (r.scalar(body["type"], "backend type", backend.type) && backend.type != "imap") {
       r.problem(body["type"], "unsupported backend type '" + backend.type + "' (supported: imap)");
     }
-    if (!body["host"]) r.problem(body, "backend '" + backend.name + "' needs a host");
-    else r.scalar(body["host"], "backend host", backend.host);
+    if (!body["host"])
+      r.problem(body, "backend '" + backend.name + "' needs a host");
+    else
+      r.scalar(body["host"], "backend host", backend.host);
     if (body["port"]) r.port(body["port"], "backend port", backend.port);
     if (body["mailbox"]) r.scalar(body["mailbox"], "backend mailbox", backend.mailbox);
-    if (body["connect_timeout_s"]) r.seconds(body["connect_timeout_s"], "connect_timeout_s", backend.connectTimeout);
-    if (body["command_timeout_s"]) r.seconds(body["command_timeout_s"], "command_timeout_s", backend.commandTimeout);
+    if (body["connect_timeout_s"])
+      r.seconds(body["connect_timeout_s"], "connect_timeout_s", backend.connectTimeout);
+    if (body["command_timeout_s"])
+      r.seconds(body["command_timeout_s"], "command_timeout_s", backend.commandTimeout);
     if (body["tls"]) readTlsMode(r, body["tls"], backend.tls);
     net::TlsClientSettings& client = backend.tlsClient;
     if (body["ca_file"]) r.scalar(body["ca_file"], "ca_file", client.caFile);
@@ -216,7 +241,8 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
     if (r.scalar(node["default_backend"], "default_backend", name)) {
       table.defaultBackend = name;
       if (!config.backends.count(name)) {
-        r.problem(node["default_backend"], "default_backend names an unknown backend '" + name + "'");
+        r.problem(node["default_backend"],
+                  "default_backend names an unknown backend '" + name + "'");
       }
     }
   }
@@ -228,16 +254,22 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
     const YAML::Node& rule = item.second;
     if (!r.mapping(rule, "domain '" + host + "'", {"backend", "upstream_user"})) continue;
     route::DomainRule domain;
-    if (!rule["backend"]) r.problem(rule, "domain '" + host + "' needs a backend");
-    else if (r.scalar(rule["backend"], "domain backend", domain.backend) && !config.backends.count(domain.backend)) {
-      r.problem(rule["backend"], "domain '" + host + "' names an unknown backend '" + domain.backend + "'");
+    if (!rule["backend"])
+      r.problem(rule, "domain '" + host + "' needs a backend");
+    else if (r.scalar(rule["backend"], "domain backend", domain.backend) &&
+             !config.backends.count(domain.backend)) {
+      r.problem(rule["backend"],
+                "domain '" + host + "' names an unknown backend '" + domain.backend + "'");
     }
     if (rule["upstream_user"]) {
       std::string mode;
       if (r.scalar(rule["upstream_user"], "upstream_user", mode)) {
-        if (mode == "full") domain.upstreamUser = route::UpstreamUser::Full;
-        else if (mode == "local") domain.upstreamUser = route::UpstreamUser::Local;
-        else r.problem(rule["upstream_user"], "upstream_user must be 'full' or 'local'");
+        if (mode == "full")
+          domain.upstreamUser = route::UpstreamUser::Full;
+        else if (mode == "local")
+          domain.upstreamUser = route::UpstreamUser::Local;
+        else
+          r.problem(rule["upstream_user"], "upstream_user must be 'full' or 'local'");
       }
     }
     table.domains[host] = std::move(domain);
@@ -246,31 +278,43 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
 
 void readDocument(Reader& r, const YAML::Node& root, LoadedConfig& out) {
   Config& config = out.config;
-  if (!r.mapping(root, "the configuration", {"workers", "tls", "listeners", "session", "backends", "routing", "log"})) return;
+  if (!r.mapping(root, "the configuration",
+                 {"workers", "tls", "listeners", "session", "backends", "routing", "log"}))
+    return;
   config.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (root["workers"] && r.scalar(root["workers"], "workers", config.workers) &&
       (config.workers < 1 || config.workers > 256)) {
     r.problem(root["workers"], "workers must be between 1 and 256");
   }
   if (root["tls"]) readTls(r, root["tls"], config);
-  if (!root["listeners"]) r.problem(root, "listeners is required");
-  else readListeners(r, root["listeners"], config);
+  if (!root["listeners"])
+    r.problem(root, "listeners is required");
+  else
+    readListeners(r, root["listeners"], config);
   if (const YAML::Node& session = root["session"]) {
     if (r.mapping(session, "session", {"idle_timeout_s"}) && session["idle_timeout_s"]) {
       r.seconds(session["idle_timeout_s"], "idle_timeout_s", config.session.idleTimeout);
       if (config.session.idleTimeout < std::chrono::seconds(600)) {
-        r.warning(session["idle_timeout_s"], "idle_timeout_s below 600 breaks RFC 1939 §3 (tests only)");
+        r.warning(session["idle_timeout_s"],
+                  "idle_timeout_s below 600 breaks RFC 1939 §3 (tests only)");
       }
     }
   }
-  if (!root["backends"]) r.problem(root, "backends is required");
-  else readBackends(r, root["backends"], config);
-  if (!root["routing"]) r.problem(root, "routing is required");
-  else readRouting(r, root["routing"], config);
+  if (!root["backends"])
+    r.problem(root, "backends is required");
+  else
+    readBackends(r, root["backends"], config);
+  if (!root["routing"])
+    r.problem(root, "routing is required");
+  else
+    readRouting(r, root["routing"], config);
   if (const YAML::Node& log = root["log"]) {
-    if (r.mapping(log, "log", {"level"}) && log["level"] && r.scalar(log["level"], "log level", config.log.level)) {
-      static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
-      if (!levels.count(config.log.level)) r.problem(log["level"], "log level must be one of trace, debug, info, warn, error, off");
+    if (r.mapping(log, "log", {"level"}) && log["level"] &&
+        r.scalar(log["level"], "log level", config.log.level)) {
+      static const std::set<std::string> levels = {"trace", "debug", "info",
+                                                   "warn",  "error", "off"};
+      if (!levels.count(config.log.level))
+        r.problem(log["level"], "log level must be one of trace, debug, info, warn, error, off");
     }
   }
 }

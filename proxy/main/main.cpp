@@ -2,22 +2,21 @@
 //   popgate --config FILE         run
 //   popgate --check-config FILE   validate, print each problem with its line, exit non-zero if any
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <uv.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
+#include <memory>
+#include <vector>
 
 #include "auth/MailboxLocks.h"
 #include "config/Config.h"
 #include "net/UvHandle.h"
 #include "server/Worker.h"
-
-#include <atomic>
-#include <memory>
-#include <vector>
 
 namespace {
 
@@ -25,7 +24,8 @@ using popgate::config::LoadedConfig;
 
 void printProblems(const std::string& path, const LoadedConfig& loaded) {
   for (const auto& warning : loaded.warnings) {
-    std::fprintf(stderr, "%s:%d: warning: %s\n", path.c_str(), warning.line, warning.message.c_str());
+    std::fprintf(stderr, "%s:%d: warning: %s\n", path.c_str(), warning.line,
+                 warning.message.c_str());
   }
   for (const auto& problem : loaded.problems) {
     std::fprintf(stderr, "%s:%d: error: %s\n", path.c_str(), problem.line, problem.message.c_str());

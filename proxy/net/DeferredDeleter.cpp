@@ -8,7 +8,9 @@ DeferredDeleter::DeferredDeleter(uv_loop_t* loop) {
   idle_.get()->data = this;
 }
 
-DeferredDeleter::~DeferredDeleter() { flush(); }
+DeferredDeleter::~DeferredDeleter() {
+  flush();
+}
 
 void DeferredDeleter::schedule() {
   // An idle handle, not a check handle: it also keeps the loop from blocking in poll.

@@ -54,8 +54,10 @@ void TcpConnector::connect(const std::string& host, int port, std::chrono::milli
           }
         },
         host.c_str(), nullptr, &hints);
-    if (rc == 0) static_cast<void>(resolve.release());
-    else resolving_ = nullptr;
+    if (rc == 0)
+      static_cast<void>(resolve.release());
+    else
+      resolving_ = nullptr;
     return;
   }
   auto resolve = std::make_unique<Resolve>();
@@ -81,8 +83,8 @@ void TcpConnector::connect(const std::string& host, int port, std::chrono::milli
 void TcpConnector::resolved(int status, addrinfo* result) {
   resolving_ = nullptr;
   if (status < 0) {
-    return finish(Error{ErrorCode::Temporary,
-                        "cannot resolve " + target_ + ": " + uv_strerror(status)});
+    return finish(
+        Error{ErrorCode::Temporary, "cannot resolve " + target_ + ": " + uv_strerror(status)});
   }
   for (addrinfo* ai = result; ai; ai = ai->ai_next) {
     sockaddr_storage storage{};
@@ -100,11 +102,12 @@ void TcpConnector::tryNext() {
   stream_ = std::make_unique<TcpStream>(loop_);
   auto attempt = std::make_unique<Attempt>();
   attempt->owner = this;
-  int rc = uv_tcp_connect(&attempt->req, stream_->handle(), reinterpret_cast<const sockaddr*>(&addr),
-                          [](uv_connect_t* req, int status) {
-                            std::unique_ptr<Attempt> a(reinterpret_cast<Attempt*>(req));
-                            if (a->owner) a->owner->connected(status);
-                          });
+  int rc =
+      uv_tcp_connect(&attempt->req, stream_->handle(), reinterpret_cast<const sockaddr*>(&addr),
+                     [](uv_connect_t* req, int status) {
+                       std::unique_ptr<Attempt> a(reinterpret_cast<Attempt*>(req));
+                       if (a->owner) a->owner->connected(status);
+                     });
   if (rc != 0) {
     lastError_ = uv_strerror(rc);
     return tryNext();

@@ -46,8 +46,8 @@ Status TcpListener::listen(const std::string& address, int port, bool reusePort,
     });
   }
   if (rc != 0) {
-    return Error{ErrorCode::Invalid,
-                 "cannot listen on " + address + ":" + std::to_string(port) + ": " + uv_strerror(rc)};
+    return Error{ErrorCode::Invalid, "cannot listen on " + address + ":" + std::to_string(port) +
+                                         ": " + uv_strerror(rc)};
   }
   return Ok{};
 }

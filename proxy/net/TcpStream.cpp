@@ -26,7 +26,9 @@ TcpStream::TcpStream(uv_loop_t* loop) {
   handle_.get()->data = this;
 }
 
-void TcpStream::setConnected() { uv_tcp_nodelay(handle_.get(), 1); }
+void TcpStream::setConnected() {
+  uv_tcp_nodelay(handle_.get(), 1);
+}
 
 void TcpStream::startReading() {
   if (reading_ || closed_) return;
@@ -49,10 +51,13 @@ void TcpStream::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) 
   auto* self = static_cast<TcpStream*>(stream->data);
   if (!self || nread == 0) return;
   if (nread < 0) {
-    self->fail(nread == UV_EOF ? Status(Ok{}) : Status(Error{ErrorCode::Temporary, uv_strerror(static_cast<int>(nread))}));
+    self->fail(nread == UV_EOF
+                   ? Status(Ok{})
+                   : Status(Error{ErrorCode::Temporary, uv_strerror(static_cast<int>(nread))}));
     return;
   }
-  if (self->handler_) self->handler_->onData(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+  if (self->handler_)
+    self->handler_->onData(std::string_view(buf->base, static_cast<std::size_t>(nread)));
 }
 
 void TcpStream::write(std::string bytes) {
@@ -112,8 +117,9 @@ void TcpStream::failLater(Status reason) {
   if (closed_ || deferredFailure_) return;
   stopReading();
   deferredFailure_ = std::make_unique<Timer>(handle_.get()->loop);
-  deferredFailure_->start(std::chrono::milliseconds(0),
-                          [this, reason = std::move(reason)]() mutable { fail(std::move(reason)); });
+  deferredFailure_->start(
+      std::chrono::milliseconds(0),
+      [this, reason = std::move(reason)]() mutable { fail(std::move(reason)); });
 }
 
 void TcpStream::fail(Status reason) {

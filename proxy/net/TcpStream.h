@@ -2,9 +2,8 @@
 
 #include <uv.h>
 
-#include <string>
-
 #include <memory>
+#include <string>
 
 #include "net/ByteStream.h"
 #include "net/Timer.h"

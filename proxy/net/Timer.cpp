@@ -22,8 +22,12 @@ void Timer::start(std::chrono::milliseconds timeout, std::function<void()> onExp
       static_cast<std::uint64_t>(timeout.count()), 0);
 }
 
-void Timer::stop() { uv_timer_stop(handle_.get()); }
+void Timer::stop() {
+  uv_timer_stop(handle_.get());
+}
 
-bool Timer::active() const { return uv_is_active(handle_.raw()) != 0; }
+bool Timer::active() const {
+  return uv_is_active(handle_.raw()) != 0;
+}
 
 }  // namespace popgate::net

@@ -1,13 +1,12 @@
 #include "net/TlsContext.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
-#include <arpa/inet.h>
 #include <strings.h>
 
-#include <cstring>
-
 #include <cstdio>
+#include <cstring>
 
 namespace popgate::net {
 
@@ -23,10 +22,14 @@ std::string lastError(const std::string& what) {
 
 uint16_t protocolVersion(TlsVersion version) {
   switch (version) {
-    case TlsVersion::Tls10: return TLS1_VERSION;
-    case TlsVersion::Tls11: return TLS1_1_VERSION;
-    case TlsVersion::Tls12: return TLS1_2_VERSION;
-    default: return TLS1_3_VERSION;
+    case TlsVersion::Tls10:
+      return TLS1_VERSION;
+    case TlsVersion::Tls11:
+      return TLS1_1_VERSION;
+    case TlsVersion::Tls12:
+      return TLS1_2_VERSION;
+    default:
+      return TLS1_3_VERSION;
   }
 }
 
@@ -58,11 +61,14 @@ Result<TlsVersion> parseTlsVersion(const std::string& text) {
 
 Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::create(
     const TlsServerSettings& settings) {
-  if (settings.certificates.empty()) return Error{ErrorCode::Invalid, "no TLS certificate configured"};
+  if (settings.certificates.empty())
+    return Error{ErrorCode::Invalid, "no TLS certificate configured"};
   auto context = std::make_shared<TlsServerContext>();
   for (const TlsCertificateFiles& files : settings.certificates) {
-    if (!readable(files.certFile)) return Error{ErrorCode::Invalid, "cannot read certificate " + files.certFile};
-    if (!readable(files.keyFile)) return Error{ErrorCode::Invalid, "cannot read key " + files.keyFile};
+    if (!readable(files.certFile))
+      return Error{ErrorCode::Invalid, "cannot read certificate " + files.certFile};
+    if (!readable(files.keyFile))
+      return Error{ErrorCode::Invalid, "cannot read key " + files.keyFile};
     bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
     SSL_CTX_set_min_proto_version(ctx.get(), protocolVersion(settings.minVersion));
     SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
@@ -73,7 +79,8 @@ Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::create(
       return Error{ErrorCode::Invalid, lastError("bad key " + files.keyFile)};
     }
     if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-      return Error{ErrorCode::Invalid, "key " + files.keyFile + " does not match " + files.certFile};
+      return Error{ErrorCode::Invalid,
+                   "key " + files.keyFile + " does not match " + files.certFile};
     }
     if (!settings.ciphers.empty() &&
         SSL_CTX_set_strict_cipher_list(ctx.get(), settings.ciphers.c_str()) != 1) {
@@ -118,7 +125,8 @@ Result<std::shared_ptr<const TlsClientContext>> TlsClientContext::create(
   SSL_CTX* ctx = context->ctx_.get();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   if (settings.verify) {
-    if (!readable(settings.caFile)) return Error{ErrorCode::Invalid, "cannot read CA file " + settings.caFile};
+    if (!readable(settings.caFile))
+      return Error{ErrorCode::Invalid, "cannot read CA file " + settings.caFile};
     if (SSL_CTX_load_verify_locations(ctx, settings.caFile.c_str(), nullptr) != 1) {
       return Error{ErrorCode::Invalid, lastError("bad CA file " + settings.caFile)};
     }
@@ -142,12 +150,15 @@ bssl::UniquePtr<SSL> TlsClientContext::newSession() const {
   bool isIp = false;
   if (!name.empty()) {
     unsigned char buf[16];
-    isIp = inet_pton(AF_INET, name.c_str(), buf) == 1 || inet_pton(AF_INET6, name.c_str(), buf) == 1;
+    isIp =
+        inet_pton(AF_INET, name.c_str(), buf) == 1 || inet_pton(AF_INET6, name.c_str(), buf) == 1;
     if (!isIp) SSL_set_tlsext_host_name(ssl.get(), name.c_str());  // RFC 6066: no SNI for IPs
     if (settings_.verify) {
       X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
-      if (isIp) X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
-      else SSL_set1_host(ssl.get(), name.c_str());
+      if (isIp)
+        X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+      else
+        SSL_set1_host(ssl.get(), name.c_str());
     }
   }
   return ssl;

@@ -20,12 +20,16 @@ TlsStream::TlsStream(uv_loop_t* loop, std::unique_ptr<ByteStream> inner, bssl::U
   rbio_ = BIO_new(BIO_s_mem());
   wbio_ = BIO_new(BIO_s_mem());
   SSL_set_bio(ssl_.get(), rbio_, wbio_);
-  if (role == Role::Client) SSL_set_connect_state(ssl_.get());
-  else SSL_set_accept_state(ssl_.get());
+  if (role == Role::Client)
+    SSL_set_connect_state(ssl_.get());
+  else
+    SSL_set_accept_state(ssl_.get());
   inner_->setHandler(this);
 }
 
-TlsStream::~TlsStream() { inner_->setHandler(nullptr); }
+TlsStream::~TlsStream() {
+  inner_->setHandler(nullptr);
+}
 
 void TlsStream::startReading() {
   if (closed_) return;
@@ -100,7 +104,8 @@ void TlsStream::advance() {
   while (reading_ && !closed_) {
     int n = SSL_read(ssl_.get(), plainBuffer.data(), static_cast<int>(plainBuffer.size()));
     if (n > 0) {
-      if (handler_) handler_->onData(std::string_view(plainBuffer.data(), static_cast<std::size_t>(n)));
+      if (handler_)
+        handler_->onData(std::string_view(plainBuffer.data(), static_cast<std::size_t>(n)));
       continue;
     }
     int error = SSL_get_error(ssl_.get(), n);
@@ -138,7 +143,8 @@ void TlsStream::onDrained() {
 
 void TlsStream::onClosed(Status reason) {
   if (closed_) return;
-  if (!handshakeDone_ && reason) reason = Error{ErrorCode::Temporary, "connection closed during TLS handshake"};
+  if (!handshakeDone_ && reason)
+    reason = Error{ErrorCode::Temporary, "connection closed during TLS handshake"};
   fail(reason ? Error{ErrorCode::Temporary, ""} : reason.error());
 }
 

@@ -21,8 +21,8 @@ class TlsStream final : public ByteStream, private StreamHandler {
   using HandshakeDone = std::function<void(Status)>;
 
   // Takes over `inner` (already connected). The handshake starts at startReading().
-  TlsStream(uv_loop_t* loop, std::unique_ptr<ByteStream> inner, bssl::UniquePtr<SSL> ssl,
-            Role role, HandshakeDone onHandshake = {});
+  TlsStream(uv_loop_t* loop, std::unique_ptr<ByteStream> inner, bssl::UniquePtr<SSL> ssl, Role role,
+            HandshakeDone onHandshake = {});
   ~TlsStream() override;
 
   void setHandler(StreamHandler* handler) override { handler_ = handler; }

@@ -1,9 +1,9 @@
 #include "pop3/CommandDecoder.h"
 
-#include "common/Ascii.h"
-
 #include <algorithm>
 #include <cctype>
+
+#include "common/Ascii.h"
 
 namespace popgate::pop3 {
 

@@ -24,9 +24,9 @@ std::string encodeBase64(std::string_view bytes) {
   std::size_t length = 0;
   EVP_EncodedLength(&length, bytes.size());
   std::string out(length, '\0');
-  std::size_t written = EVP_EncodeBlock(reinterpret_cast<std::uint8_t*>(out.data()),
-                                        reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                        bytes.size());
+  std::size_t written =
+      EVP_EncodeBlock(reinterpret_cast<std::uint8_t*>(out.data()),
+                      reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   out.resize(written);
   return out;
 }

@@ -13,7 +13,9 @@
 namespace popgate::pop3 {
 
 namespace {
-constexpr unsigned bit(Session::State s) { return 1u << static_cast<unsigned>(s); }
+constexpr unsigned bit(Session::State s) {
+  return 1u << static_cast<unsigned>(s);
+}
 constexpr unsigned kAuth = bit(Session::State::Authorization);
 constexpr unsigned kTrans = bit(Session::State::Transaction);
 
@@ -55,7 +57,9 @@ Session::Session(SessionSink& sink, MailboxDirectory& directory, auth::MailboxLo
 
 Session::~Session() = default;
 
-void Session::start() { reply("+OK POP3 gateway ready."); }
+void Session::start() {
+  reply("+OK POP3 gateway ready.");
+}
 
 void Session::reply(std::string_view line) {
   std::string out;
@@ -171,7 +175,8 @@ void Session::cmdCapa(std::string_view args) {
   std::string out = "+OK Capability list follows\r\nTOP\r\n";
   if (loginAllowed()) out.append("USER\r\nSASL PLAIN LOGIN\r\n");
   out.append("UIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
-  if (settings_.stlsAvailable && !tlsActive_ && state_ == State::Authorization) out.append("STLS\r\n");
+  if (settings_.stlsAvailable && !tlsActive_ && state_ == State::Authorization)
+    out.append("STLS\r\n");
   fmt::format_to(std::back_inserter(out), "IMPLEMENTATION {}\r\n.\r\n", settings_.implementation);
   sink_.send(std::move(out));
 }
@@ -300,7 +305,8 @@ void Session::openFinished(Result<std::vector<backends::MessageRef>> snapshot) {
     retireMailbox();
     reply(errorReply(Error{ErrorCode::InUse, {}}, {}));
   } else {
-    spdlog::info("{}: login {} ok, {} messages", settings_.peer, loginName_, snapshot.value().size());
+    spdlog::info("{}: login {} ok, {} messages", settings_.peer, loginName_,
+                 snapshot.value().size());
     messages_ = std::move(snapshot.value());
     deleted_.assign(messages_.size(), false);
     state_ = State::Transaction;
@@ -329,7 +335,8 @@ void Session::commitFinished(Status status) {
   busy_ = false;
   retireMailbox();
   lock_.reset();  // before +OK: the client may reconnect the moment it reads it
-  if (!status) spdlog::warn("{}: commit for {} failed: {}", settings_.peer, loginName_, status.error().detail);
+  if (!status)
+    spdlog::warn("{}: commit for {} failed: {}", settings_.peer, loginName_, status.error().detail);
   if (status) {
     reply("+OK Logging out.");
   } else {
@@ -391,7 +398,8 @@ void Session::cmdUidl(std::string_view args) {
   }
   std::string out = "+OK\r\n";
   for (std::size_t i = 0; i < messages_.size(); ++i) {
-    if (!deleted_[i]) fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, messages_[i].uidl);
+    if (!deleted_[i])
+      fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, messages_[i].uidl);
   }
   out.append(".\r\n");
   sink_.send(std::move(out));

@@ -107,7 +107,7 @@ class Session final : private backends::BodySink {
   bool busy_ = false;  // an upstream operation runs; pipelined commands wait
   bool inputPaused_ = false;
   bool tlsActive_ = false;
-  bool tlsStarting_ = false;  // STLS answered; input waits for the handshake
+  bool tlsStarting_ = false;        // STLS answered; input waits for the handshake
   SaslStep sasl_ = SaslStep::None;  // an AUTH exchange waits for the client's next line
   std::string saslUser_;
   std::size_t badCommands_ = 0;

@@ -11,8 +11,8 @@ SdpsRouter::SdpsRouter(RoutingTable table) : table_(std::move(table)) {
 }
 
 Result<Route> SdpsRouter::route(std::string_view login) const {
-  std::size_t split = table_.separators.empty() ? std::string_view::npos
-                                                : login.find_last_of(table_.separators);
+  std::size_t split =
+      table_.separators.empty() ? std::string_view::npos : login.find_last_of(table_.separators);
   // A separator at either end leaves no user or no host: treat the name as plain.
   if (split != std::string_view::npos && split > 0 && split + 1 < login.size()) {
     std::string_view user = login.substr(0, split);

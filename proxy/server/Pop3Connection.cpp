@@ -23,7 +23,9 @@ Pop3Connection::Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream>
   stream_->setHandler(this);
 }
 
-Pop3Connection::~Pop3Connection() { stream_->setHandler(nullptr); }
+Pop3Connection::~Pop3Connection() {
+  stream_->setHandler(nullptr);
+}
 
 void Pop3Connection::start() {
   spdlog::debug("{}: connected", peer_);
@@ -40,7 +42,9 @@ void Pop3Connection::touch() {
   });
 }
 
-void Pop3Connection::send(std::string bytes) { stream_->write(std::move(bytes)); }
+void Pop3Connection::send(std::string bytes) {
+  stream_->write(std::move(bytes));
+}
 
 void Pop3Connection::close() {
   idleTimer_.stop();
@@ -50,12 +54,14 @@ void Pop3Connection::close() {
 void Pop3Connection::startTls() {
   // The "+OK" to STLS is already queued on the plain stream; TLS records follow it.
   stream_->setHandler(nullptr);
-  stream_ = std::make_unique<net::TlsStream>(
-      loop_, std::move(stream_), tls_->newSession(), net::TlsStream::Role::Server,
-      [this](Status status) {
-        if (status) session_.onTlsEstablished();
-        else spdlog::info("{}: STLS handshake failed: {}", peer_, status.error().detail);
-      });
+  stream_ = std::make_unique<net::TlsStream>(loop_, std::move(stream_), tls_->newSession(),
+                                             net::TlsStream::Role::Server, [this](Status status) {
+                                               if (status)
+                                                 session_.onTlsEstablished();
+                                               else
+                                                 spdlog::info("{}: STLS handshake failed: {}",
+                                                              peer_, status.error().detail);
+                                             });
   stream_->setHandler(this);
   stream_->startReading();
 }

@@ -15,7 +15,9 @@ Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, auth::Mail
       deleter_(loop),
       tls_(std::move(tls)) {}
 
-Pop3Server::~Pop3Server() { stop(); }
+Pop3Server::~Pop3Server() {
+  stop();
+}
 
 Status Pop3Server::start() {
   for (const config::ListenerConfig& listener : config_.listeners) {

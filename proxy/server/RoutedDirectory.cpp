@@ -11,8 +11,10 @@ RoutedDirectory::RoutedDirectory(uv_loop_t* loop, const config::Config& config)
   for (const auto& [name, backend] : backends_) {
     if (backend.tls == config::TlsMode::None) continue;
     auto context = net::TlsClientContext::create(backend.tlsClient);
-    if (context) tlsContexts_[name] = context.value();
-    else spdlog::error("backend {}: {}", name, context.error().detail);
+    if (context)
+      tlsContexts_[name] = context.value();
+    else
+      spdlog::error("backend {}: {}", name, context.error().detail);
   }
 }
 
@@ -25,9 +27,11 @@ Result<pop3::MailboxDirectory::Entry> RoutedDirectory::resolve(std::string_view 
   imap::ImapSettings imap;
   if (settings.tls != config::TlsMode::None) {
     auto context = tlsContexts_.find(settings.name);
-    if (context == tlsContexts_.end()) return Error{ErrorCode::Temporary, "backend TLS unavailable"};
+    if (context == tlsContexts_.end())
+      return Error{ErrorCode::Temporary, "backend TLS unavailable"};
     imap.tlsContext = context->second;
-    imap.tls = settings.tls == config::TlsMode::Implicit ? imap::ImapTls::Implicit : imap::ImapTls::StartTls;
+    imap.tls = settings.tls == config::TlsMode::Implicit ? imap::ImapTls::Implicit
+                                                         : imap::ImapTls::StartTls;
   }
   imap.host = settings.host;
   imap.port = settings.port;

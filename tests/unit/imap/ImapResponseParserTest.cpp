@@ -288,8 +288,11 @@ TEST(ImapResponseParserBoundsTest, BufferedLiteralsAreCappedPerResponse) {
   int skipped = 0;
   class Counter final : public ImapResponseParser::Handler {
    public:
-    Counter(std::uint64_t& keptBytes, int& skippedCount) : kept_(keptBytes), skipped_(skippedCount) {}
-    LiteralMode onLiteralStart(const ImapResponse&, std::uint64_t) override { return LiteralMode::Buffer; }
+    Counter(std::uint64_t& keptBytes, int& skippedCount)
+        : kept_(keptBytes), skipped_(skippedCount) {}
+    LiteralMode onLiteralStart(const ImapResponse&, std::uint64_t) override {
+      return LiteralMode::Buffer;
+    }
     void onLiteralData(std::string_view) override {}
     void onLiteralEnd() override {}
     void onResponse(ImapResponse& response) override {

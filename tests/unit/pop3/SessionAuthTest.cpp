@@ -29,7 +29,7 @@ TEST(SaslTest, PlainMessage) {
   EXPECT_EQ(parsed->authcid, "alice");
   EXPECT_EQ(parsed->password, "p w\xc3\xa4");
   EXPECT_FALSE(parsePlain("alice"));
-  EXPECT_FALSE(parsePlain(std::string("\0\0pw", 4)));  // no authcid
+  EXPECT_FALSE(parsePlain(std::string("\0\0pw", 4)));     // no authcid
   EXPECT_FALSE(parsePlain(std::string("\0a\0p\0q", 6)));  // NUL in the password
 }
 

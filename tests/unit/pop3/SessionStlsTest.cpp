@@ -9,7 +9,8 @@ constexpr std::string_view kPlainCapaWithStls =
     "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
     "PIPELINING\r\nSTLS\r\nIMPLEMENTATION popgate\r\n.\r\n";
 constexpr std::string_view kSecureCapa =
-    "+OK Capability list follows\r\nTOP\r\nUSER\r\nSASL PLAIN LOGIN\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+    "+OK Capability list follows\r\nTOP\r\nUSER\r\nSASL PLAIN "
+    "LOGIN\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
     "PIPELINING\r\nIMPLEMENTATION popgate\r\n.\r\n";
 
 class SessionStlsTest : public SessionTest {

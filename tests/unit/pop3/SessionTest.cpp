@@ -10,7 +10,8 @@ namespace {
 using fakes::FakeMailbox;
 
 constexpr std::string_view kCapa =
-    "+OK Capability list follows\r\nTOP\r\nUSER\r\nSASL PLAIN LOGIN\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+    "+OK Capability list follows\r\nTOP\r\nUSER\r\nSASL PLAIN "
+    "LOGIN\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
     "PIPELINING\r\nIMPLEMENTATION popgate\r\n.\r\n";
 
 TEST_F(SessionTest, CapaListsCapabilitiesInBothStates) {
