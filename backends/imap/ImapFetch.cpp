@@ -95,4 +95,68 @@ std::string formatUidSet(std::vector<std::uint32_t> uids) {
   return out;
 }
 
+namespace {
+// UTF-8 -> UTF-16 code units; invalid sequences become U+FFFD.
+std::vector<std::uint16_t> utf16(std::string_view utf8) {
+  std::vector<std::uint16_t> out;
+  for (std::size_t i = 0; i < utf8.size();) {
+    auto byte = static_cast<unsigned char>(utf8[i]);
+    std::uint32_t cp = 0xFFFD;
+    std::size_t length = byte < 0x80       ? 1
+                         : byte >> 5 == 6  ? 2
+                         : byte >> 4 == 14 ? 3
+                         : byte >> 3 == 30 ? 4
+                                           : 0;
+    if (length == 0 || i + length > utf8.size()) {
+      ++i;
+    } else {
+      cp = length == 1 ? byte : byte & (0x7F >> length);
+      for (std::size_t k = 1; k < length; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+      i += length;
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      out.push_back(static_cast<std::uint16_t>(0xD800 + (cp >> 10)));
+      out.push_back(static_cast<std::uint16_t>(0xDC00 + (cp & 0x3FF)));
+    } else {
+      out.push_back(static_cast<std::uint16_t>(cp));
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string encodeMailboxName(std::string_view utf8) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+  std::vector<std::uint16_t> units = utf16(utf8);
+  std::string out;
+  for (std::size_t i = 0; i < units.size();) {
+    std::uint16_t unit = units[i];
+    if (unit >= 0x20 && unit <= 0x7E) {
+      out.append(unit == '&' ? "&-" : std::string(1, static_cast<char>(unit)));
+      ++i;
+      continue;
+    }
+    // A run of other characters: base64 of their UTF-16BE bytes, without padding.
+    out.push_back('&');
+    std::uint32_t bits = 0;
+    int count = 0;
+    for (; i < units.size() && (units[i] < 0x20 || units[i] > 0x7E); ++i) {
+      for (int shift : {8, 0}) {
+        bits = (bits << 8) | ((units[i] >> shift) & 0xFF);
+        count += 8;
+        while (count >= 6) {
+          count -= 6;
+          out.push_back(kAlphabet[(bits >> count) & 0x3F]);
+        }
+      }
+    }
+    if (count > 0) out.push_back(kAlphabet[(bits << (6 - count)) & 0x3F]);
+    out.push_back('-');
+  }
+  return out;
+}
+
 }  // namespace popgate::imap

@@ -45,4 +45,7 @@ class ImapCommandText {
 // "1:3,7,9:10" from any list of UIDs.
 std::string formatUidSet(std::vector<std::uint32_t> uids);
 
+// A UTF-8 mailbox name in IMAP's modified UTF-7 (RFC 3501 §5.1.3): "Entwürfe" -> "Entw&APw-rfe".
+std::string encodeMailboxName(std::string_view utf8);
+
 }  // namespace popgate::imap

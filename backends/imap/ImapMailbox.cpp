@@ -184,7 +184,7 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
 
   // Pipelined behind LOGIN (RFC 3501 §5.5): if LOGIN fails these fail too, and are ignored.
   ImapCommand select;
-  select.parts = ImapCommandText(literalPlus).raw("SELECT ").string(settings_.mailbox).take();
+  select.parts = ImapCommandText(literalPlus).raw("SELECT ").string(encodeMailboxName(settings_.mailbox)).take();
   select.onDone = [this](Result<ImapHead> reply) {
     if (!isOk(reply)) {
       finishOpen(reply ? Error{ErrorCode::Temporary, "cannot select mailbox: " + reply.value().text}

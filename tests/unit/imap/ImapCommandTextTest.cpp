@@ -68,3 +68,20 @@ TEST(FormatUidSet, Ranges) {
 
 }  // namespace
 }  // namespace popgate::imap
+
+namespace popgate::imap {
+namespace {
+
+TEST(EncodeMailboxNameTest, ModifiedUtf7) {
+  EXPECT_EQ(encodeMailboxName("INBOX"), "INBOX");
+  EXPECT_EQ(encodeMailboxName("Tom & Jerry"), "Tom &- Jerry");
+  EXPECT_EQ(encodeMailboxName("Entw\xc3\xbcrfe"), "Entw&APw-rfe");
+  // RFC 3501 §5.1.3's example: "~peter/mail/台北/日本語"
+  EXPECT_EQ(encodeMailboxName(
+                "~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"),
+            "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
+  EXPECT_EQ(encodeMailboxName("\xf0\x9f\x93\xa7"), "&2D3c5w-");  // a surrogate pair
+}
+
+}  // namespace
+}  // namespace popgate::imap
