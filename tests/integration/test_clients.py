@@ -41,6 +41,13 @@ def fetchmail_normalise(delivered):
     return re.sub(rb"\x00.\n", b"\x00?\n", delivered, flags=re.S)
 
 
+def getmail_form(raw):
+    """getmail6 delivers with LF line ends too, and its Maildir destination always prepends a
+    Return-Path header (POP3 carries no envelope sender, so it is <unknown>). Python's line
+    splitting in getmail also turns a bare CR into a line end."""
+    return b"Return-Path: <unknown>\n" + lf_form(raw).replace(b"\r", b"\n")
+
+
 def read_files(directory, names):
     out = []
     for name in names:
@@ -163,6 +170,38 @@ class ClientsTest(pf.GatewayTestCase):
         self.assertEqual(rc, 0, f"second mpop run: {out!r} {err!r}")
         self.assertEqual(collections.Counter(os.listdir(new)), collections.Counter(names),
                          "second mpop run delivered again")
+
+    def getmail(self, getmaildir, maildir):
+        # getmail6 will not deliver as root: the maildir belongs to nobody, who delivers.
+        rc_text = (f"[retriever]\ntype = SimplePOP3Retriever\nserver = {pf.HOST}\n"
+                   f"port = {self.port}\nusername = {ALICE[0]}\npassword = {ALICE[1]}\n"
+                   f"[destination]\ntype = Maildir\npath = {maildir}/\nuser = nobody\n"
+                   f"[options]\nread_all = false\ndelete = false\nreceived = false\n"
+                   f"delivered_to = false\nmessage_log_verbose = false\nverbose = 0\n")
+        rcfile = os.path.join(getmaildir, "getmailrc")
+        with open(rcfile, "w") as f:
+            f.write(rc_text)
+        pf.wait_until_free(self.port, *ALICE)
+        return self.run_client(["getmail", "--getmaildir", getmaildir, "--rcfile", rcfile])
+
+    def test_getmail(self):
+        getmaildir, maildir = self.tmpdir("getmail-state"), self.tmpdir("getmail-maildir")
+        for sub in ("cur", "new", "tmp"):
+            os.mkdir(os.path.join(maildir, sub))
+        subprocess.run(["chown", "-R", "nobody", maildir], check=True)
+        os.chmod(self.workdir, 0o755)
+        rc, out, err = self.getmail(getmaildir, maildir)
+        self.assertEqual(rc, 0, f"getmail: {out!r} {err!r}")
+        new = os.path.join(maildir, "new")
+        names = os.listdir(new)
+        self.assertEqual(len(names), len(self.messages), f"getmail: {out!r} {err!r}")
+        # getmail names files by time, not order: compare as multisets of contents.
+        got = sorted(read_files(new, names))
+        want = sorted(getmail_form(m) for m in self.messages)
+        self.assertMessages(want, got, "getmail")
+        rc, out, err = self.getmail(getmaildir, maildir)
+        self.assertEqual(rc, 0, f"second getmail run: {out!r} {err!r}")
+        self.assertEqual(len(os.listdir(new)), len(self.messages), "second getmail run delivered again")
 
 
 if __name__ == "__main__":
