@@ -35,29 +35,12 @@ void TcpConnector::connect(const std::string& host, int port, std::chrono::milli
     finish(Error{ErrorCode::Temporary, "connect to " + target_ + " timed out"});
   });
   if (auto literal = parseAddress(host, port)) {
+    // An address needs no resolver (and no thread-pool hop): connect at once. uv_tcp_connect
+    // reports through the loop; only a synchronous refusal is deferred by finish().
     addresses_.push_back(literal.value());
-    // Deferred through the loop: callbacks never fire from inside connect().
-    auto resolve = std::make_unique<Resolve>();
-    resolve->owner = this;
-    resolving_ = resolve.get();
-    addrinfo hints{};
-    hints.ai_flags = AI_NUMERICHOST;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = uv_getaddrinfo(
-        loop_, &resolve->req,
-        [](uv_getaddrinfo_t* req, int, addrinfo* res) {
-          std::unique_ptr<Resolve> r(reinterpret_cast<Resolve*>(req));
-          uv_freeaddrinfo(res);
-          if (r->owner) {
-            r->owner->resolving_ = nullptr;
-            r->owner->tryNext();
-          }
-        },
-        host.c_str(), nullptr, &hints);
-    if (rc == 0)
-      static_cast<void>(resolve.release());
-    else
-      resolving_ = nullptr;
+    starting_ = true;
+    tryNext();
+    starting_ = false;
     return;
   }
   auto resolve = std::make_unique<Resolve>();
@@ -126,6 +109,12 @@ void TcpConnector::connected(int status) {
 }
 
 void TcpConnector::finish(Result<std::unique_ptr<TcpStream>> result) {
+  if (starting_) {
+    // Still inside connect(): callbacks never fire from the call that started the operation.
+    auto pending = std::make_shared<Result<std::unique_ptr<TcpStream>>>(std::move(result));
+    timer_.start(std::chrono::milliseconds(0), [this, pending] { finish(std::move(*pending)); });
+    return;
+  }
   timer_.stop();
   if (attempt_) {
     attempt_->owner = nullptr;

@@ -45,6 +45,7 @@ class TcpConnector {
   Resolve* resolving_ = nullptr;  // owned by libuv until its callback
   Attempt* attempt_ = nullptr;    // owned by libuv until its callback
   std::string lastError_;
+  bool starting_ = false;  // inside connect()
 };
 
 }  // namespace popgate::net
