@@ -58,14 +58,20 @@ def tree(roots):
     return found
 
 
-def cpu_seconds(pids):
-    """utime+stime+cutime+cstime summed over `pids` (fields 14-17 of /proc/PID/stat)."""
-    ticks = 0
+def cpu_split(pids):
+    """(user, system) seconds: utime+cutime and stime+cstime summed over `pids` (fields 14-17
+    of /proc/PID/stat)."""
+    user = system = 0
     for pid in pids:
         fields = _stat_fields(pid)
         if fields is not None:
-            ticks += sum(int(x) for x in fields[11:15])
-    return ticks / CLK_TCK
+            user += int(fields[11]) + int(fields[13])
+            system += int(fields[12]) + int(fields[14])
+    return user / CLK_TCK, system / CLK_TCK
+
+
+def cpu_seconds(pids):
+    return sum(cpu_split(pids))
 
 
 def status_kib(pid, field):
@@ -121,6 +127,9 @@ class Target:
 
     def cpu(self):
         return cpu_seconds(self.pids())
+
+    def cpu_split(self):
+        return cpu_split(self.pids())
 
     def rss(self):
         return rss_kib(self.pids())

@@ -80,7 +80,8 @@ class Meter:
         self.t0 = time.monotonic()
         self.load = procstat.loadavg()
         self.machine0 = procstat.MachineCpu.busy_seconds()
-        self.gw0 = t.gateway.cpu()
+        self.gw_user0, self.gw_sys0 = t.gateway.cpu_split()
+        self.gw0 = self.gw_user0 + self.gw_sys0
         self.be0 = t.backend.cpu() if t.backend else 0.0
         self.aux0 = t.aux.cpu() if t.aux else 0.0
         self.logs = LogWatch(t)
@@ -89,7 +90,8 @@ class Meter:
     def stop(self, loadgen_cpu_s=0.0):
         t = self.target
         wall = time.monotonic() - self.t0
-        gateway = t.gateway.cpu() - self.gw0
+        gw_user, gw_sys = t.gateway.cpu_split()
+        gateway = gw_user + gw_sys - self.gw0
         backend = (t.backend.cpu() - self.be0) if t.backend else 0.0
         aux = (t.aux.cpu() - self.aux0) if t.aux else 0.0
         machine = procstat.MachineCpu.busy_seconds() - self.machine0
@@ -97,6 +99,8 @@ class Meter:
         return {
             "wall_s": round(wall, 3),
             "gateway_cpu_s": round(gateway, 3),
+            "gateway_user_s": round(gw_user - self.gw_user0, 3),
+            "gateway_system_s": round(gw_sys - self.gw_sys0, 3),
             "backend_cpu_s": round(backend, 3),
             "aux_cpu_s": round(aux, 3),
             "machine_busy_s": round(machine, 3),
@@ -115,6 +119,7 @@ class Runner:
         self.records = []
 
     def save(self, record):
+        record.setdefault("started", round(time.time(), 3))
         self.records.append(record)
         with open(os.path.join(self.results_dir, record["run"] + ".json"), "w") as f:
             json.dump(record, f, indent=1)
