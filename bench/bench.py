@@ -365,7 +365,7 @@ def report_only(directory, args):
         meta = json.load(f)
     records = []
     for name in sorted(os.listdir(directory)):
-        if name.endswith(".json") and name != "machine.json":
+        if name.endswith(".json") and name != "machine.json" and ".disturbed-" not in name:
             with open(os.path.join(directory, name)) as f:
                 records.append(json.load(f))
     records.sort(key=lambda r: r.get("started", 0))
