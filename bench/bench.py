@@ -1,0 +1,404 @@
+#!/usr/bin/python3
+"""popgate's benchmark: four POP3 targets over one Dovecot store, every scenario, one report.
+
+Run it through bench/run.sh (which installs the packages and builds first):
+    bench/run.sh [--quick] [--scenarios poll,bulk,big,idle,rabid] [--targets dovecot,popgate]
+
+Targets (all on 127.0.0.1, all serving the same Maildir store):
+  dovecot  Dovecot's own POP3 reading the store (no gateway hop: the ceiling)
+  imapc    Dovecot's POP3 with the imapc backend against the Dovecot IMAP server
+  nginx    nginx's mail proxy relaying POP3 to Dovecot's POP3, with a tiny auth_http service
+  popgate  popgate against the Dovecot IMAP server
+
+Writes bench/results/<timestamp>/{*.json,summary.md} and bench/results/latest.md, prints the
+summary. docs/performance.md explains every figure.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from benchlib import corpus, procstat, report, services  # noqa: E402
+from benchlib.runner import Runner, TargetInfo  # noqa: E402
+
+REPO = os.path.dirname(HERE)
+ALL_TARGETS = ["dovecot", "imapc", "nginx", "popgate"]
+ALL_SCENARIOS = ["poll", "bulk", "big", "idle", "rabid"]
+
+PLANS = {
+    # Full: about 10 minutes on 2 cores. Quick: a smoke test of every path, about 2 minutes.
+    "full": dict(poll_concurrency=[1, 16, 64], poll_s=10, bulk_concurrency=[1, 8], bulk_s=10,
+                 warmup_s=1, slow_rate="20M", idle_plain=10_000, idle_tls=2_000,
+                 rabid_s=20, rabid_processes=16),
+    "quick": dict(poll_concurrency=[1, 16, 64], poll_s=2, bulk_concurrency=[1, 8], bulk_s=2,
+                  warmup_s=0.5, slow_rate="50M", idle_plain=1_000, idle_tls=200,
+                  rabid_s=5, rabid_processes=16),
+}
+POLL_USERS, BULK_USERS, BULK_MESSAGES, BIG_MIB = 100, 16, 100, 100
+BIG_FAST_REPEATS = 5
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="short runs: a smoke test")
+    p.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
+    p.add_argument("--targets", default=",".join(ALL_TARGETS))
+    p.add_argument("--popgate", default=os.path.join(REPO, "build", "popgate"))
+    p.add_argument("--loadgen", default=os.path.join(REPO, "build", "bench", "popgate-loadgen"))
+    p.add_argument("--workdir", default=os.environ.get("POPGATE_BENCH_DIR", "/tmp/popgate-bench"),
+                   help="scratch directory for the servers and the mail store (wiped)")
+    p.add_argument("--results", default=os.path.join(HERE, "results"))
+    p.add_argument("--command-line", default=None, help="the command as typed (for the report)")
+    p.add_argument("--report-only", metavar="DIR",
+                   help="rewrite DIR/summary.md from the raw results in DIR; run nothing")
+    args = p.parse_args()
+    args.scenarios = [s for s in args.scenarios.split(",") if s]
+    args.targets = [t for t in args.targets.split(",") if t]
+    for s in args.scenarios:
+        if s not in ALL_SCENARIOS:
+            p.error(f"unknown scenario {s}")
+    for t in args.targets:
+        if t not in ALL_TARGETS:
+            p.error(f"unknown target {t}")
+    return args
+
+
+def log(text=""):
+    print(text, flush=True)
+
+
+def machine_description():
+    def first(path, prefix):
+        try:
+            with open(path) as f:
+                for line in f:
+                    if line.startswith(prefix):
+                        return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return "?"
+
+    def version(package):
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
+                             capture_output=True, text=True)
+        return out.stdout.strip() or "not installed"
+
+    def git(*args):
+        out = subprocess.run(["git", "-C", REPO] + list(args), capture_output=True, text=True)
+        return out.stdout.strip()
+
+    try:
+        with open("/etc/debian_version") as f:
+            debian = f.read().strip()
+    except OSError:
+        debian = "?"
+    build_type = "?"
+    cache = os.path.join(REPO, "build", "CMakeCache.txt")
+    if os.path.exists(cache):
+        with open(cache) as f:
+            for line in f:
+                if line.startswith("CMAKE_BUILD_TYPE:"):
+                    build_type = line.split("=", 1)[1].strip()
+    return {
+        "cpu": first("/proc/cpuinfo", "model name"),
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(first("/proc/meminfo", "MemTotal").split()[0]) / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "debian": debian,
+        "dovecot": version("dovecot-core"),
+        "nginx": version("nginx-light"),
+        "libuv": version("libuv1"),
+        "boringssl": version("android-libboringssl"),
+        "postal": version("postal"),
+        "popgate_commit": git("rev-parse", "--short", "HEAD"),
+        "popgate_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "popgate_build_type": build_type,
+        "loadavg_at_start": procstat.loadavg(),
+        "nofile_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+    }
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.plan = PLANS["quick" if args.quick else "full"]
+        self.services = []
+        self.targets = {}
+
+    # --- setup ---------------------------------------------------------------------------------
+
+    def start(self):
+        """Work directory, certificate, the store with its corpus, then the gateways."""
+        a = self.args
+        work = a.workdir
+        if os.path.exists(work):
+            shutil.rmtree(work)
+        os.makedirs(work)
+        os.chmod(work, 0o755)
+        self.cert, self.key = services.make_certificate(work)
+        users = {u: corpus.PASSWORD for u in
+                 corpus.users_of("poll", POLL_USERS) + corpus.users_of("bulk", BULK_USERS) + ["big"]}
+        log("==> starting the store: Dovecot (IMAP and POP3)")
+        self.store = services.StoreDovecot(os.path.join(work, "store"), users, self.cert, self.key)
+        self.services.append(self.store)
+        self.store.start()
+        log("==> seeding the corpus (Maildir files written directly, then indexed by Dovecot)")
+        self.corpus = corpus.seed(self.store.dir, self.store.uid, self.store.gid,
+                                  corpus.users_of("poll", POLL_USERS),
+                                  corpus.users_of("bulk", BULK_USERS), BULK_MESSAGES, BIG_MIB,
+                                  self.store.config_path)
+        log(f"    {json.dumps(self.corpus)}")
+        self.start_gateways()
+        with open(os.path.join(work, "poll-users.txt"), "w") as f:
+            f.writelines(f"{u} {corpus.PASSWORD}\n" for u in corpus.users_of("poll", POLL_USERS))
+        with open(os.path.join(work, "bulk-users.txt"), "w") as f:
+            f.writelines(f"{u} {corpus.PASSWORD}\n" for u in corpus.users_of("bulk", BULK_USERS))
+
+    def start_gateways(self):
+        """imapc, nginx and popgate in front of the (running) store; (re)builds the targets."""
+        a, work, store = self.args, self.args.workdir, self.store
+        cert, key = self.cert, self.key
+        targets = {}
+        store_target = store.target()
+        dovecot_login = re.compile(rb"pop3-login: Info: Login: ")
+        targets["dovecot"] = TargetInfo("dovecot", "Dovecot POP3 (native)", store.pop3_port,
+                                        store.pop3s_port, store_target, logs=[store.log_path],
+                                        login_log=(store.log_path, dovecot_login))
+        if "imapc" in a.targets:
+            log("==> starting Dovecot POP3 over imapc")
+            imapc = services.ImapcDovecot(os.path.join(work, "imapc"), store.imap_port, cert, key)
+            self.services.append(imapc)
+            imapc.start()
+            targets["imapc"] = TargetInfo(
+                "imapc", "Dovecot POP3 via imapc", imapc.pop3_port, imapc.pop3s_port,
+                imapc.target(), backend=store_target,
+                logs=[os.path.join(imapc.dir, "dovecot.log")],
+                login_log=(os.path.join(imapc.dir, "dovecot.log"), dovecot_login))
+        if "nginx" in a.targets:
+            log("==> starting nginx's mail proxy and its auth_http service")
+            nginx = services.Nginx(os.path.join(work, "nginx"), store.pop3_port, cert, key)
+            self.services.append(nginx)
+            nginx.start()
+            targets["nginx"] = TargetInfo(
+                "nginx", "nginx mail proxy", nginx.pop3_port, nginx.pop3s_port, nginx.target(),
+                backend=store_target, aux=nginx.aux_target(),
+                logs=[os.path.join(nginx.dir, "error.log")],
+                # nginx logs no logins; every relayed session logs in to the Dovecot behind it.
+                login_log=(store.log_path, dovecot_login))
+        self.targets = targets
+        if "popgate" in a.targets:
+            log("==> starting popgate")
+            self.popgate = services.Popgate(os.path.join(work, "popgate"), a.popgate,
+                                            store.imap_port, cert, key)
+            self.services.append(self.popgate)
+            self.popgate.start()
+            self._popgate_target()
+        self.targets = {t: self.targets[t] for t in a.targets}
+
+    def restart_all(self):
+        """Fresh processes for every target (the store too): freed heap that a process keeps
+        would otherwise hide what the next connections cost."""
+        log("==> restarting every server (fresh processes for the memory measurement)")
+        self.stop()
+        self.services.append(self.store)
+        self.store.start()
+        self.start_gateways()
+
+    def _popgate_target(self):
+        pg = self.popgate
+        self.targets["popgate"] = TargetInfo(
+            "popgate", "popgate", pg.pop3_port, pg.pop3s_port, pg.target(),
+            backend=self.store.target(), logs=[os.path.join(pg.dir, "popgate.log")],
+            alive=pg.alive,
+            login_log=(os.path.join(pg.dir, "popgate.log"), re.compile(rb" login \S+ ok")))
+
+    def check_popgate(self, runner):
+        """popgate died during a run: say so loudly, keep its log, restart it for the rest."""
+        if "popgate" not in self.targets or self.popgate.alive():
+            return
+        code = self.popgate.process.proc.returncode
+        log(f"!!! popgate exited (code {code}) during the last run; restarting it")
+        runner.records.append({"run": "popgate-crash", "target": "popgate",
+                               "measure": {"exit_code": code}, "loadgen": None})
+        shutil.copy(os.path.join(self.popgate.dir, "popgate.log"),
+                    os.path.join(self.results_dir, f"popgate-crash-{int(time.time())}.log"))
+        self.popgate.stop()
+        self.popgate.start()
+        self._popgate_target()
+
+    def stop(self):
+        for service in reversed(self.services):
+            try:
+                service.stop()
+            except Exception as e:  # stopping must go on for the others
+                log(f"stopping {service}: {e}")
+        self.services = []
+
+    def copy_configs(self):
+        work = self.args.workdir
+        for src, name in [("store/dovecot.conf", "dovecot-store.conf"),
+                          ("imapc/dovecot.conf", "dovecot-imapc.conf"),
+                          ("nginx/nginx.conf", "nginx.conf"),
+                          ("popgate/popgate.yaml", "popgate.yaml")]:
+            path = os.path.join(work, src)
+            if os.path.exists(path):
+                shutil.copy(path, os.path.join(self.results_dir, "config-" + name))
+
+    # --- scenarios -------------------------------------------------------------------------------
+
+    def run(self):
+        a, plan = self.args, self.plan
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.results_dir = os.path.join(a.results, stamp)
+        os.makedirs(self.results_dir)
+        self.machine = machine_description()
+        started = time.monotonic()
+        self.start()
+        self.copy_configs()
+        runner = Runner(a.loadgen, self.results_dir, log)
+        work = a.workdir
+        poll_users = os.path.join(work, "poll-users.txt")
+        bulk_users = os.path.join(work, "bulk-users.txt")
+        warm = plan["warmup_s"]
+
+        if "poll" in a.scenarios:
+            log("==> poll: USER/PASS, UIDL (500 messages), QUIT")
+            for c in plan["poll_concurrency"]:
+                for t in self.targets.values():
+                    runner.measured(f"poll-c{c}-{t.name}", t,
+                                    ["poll", "--port", t.pop3_port, "--users", poll_users,
+                                     "--concurrency", c, "--duration", plan["poll_s"],
+                                     "--warmup", warm, "--session-timeout", 60, "--label", t.name],
+                                    timeout=plan["poll_s"] + warm + 90,
+                                    extra={"concurrency": c})
+                    self.check_popgate(runner)
+        if "bulk" in a.scenarios:
+            log("==> bulk: USER/PASS, LIST, RETR every message, QUIT")
+            for c in plan["bulk_concurrency"]:
+                for t in self.targets.values():
+                    runner.measured(f"bulk-c{c}-{t.name}", t,
+                                    ["bulk", "--port", t.pop3_port, "--users", bulk_users,
+                                     "--concurrency", c, "--duration", plan["bulk_s"],
+                                     "--warmup", warm, "--session-timeout", 120, "--label", t.name],
+                                    timeout=plan["bulk_s"] + warm + 150,
+                                    extra={"concurrency": c})
+                    self.check_popgate(runner)
+        if "big" in a.scenarios:
+            log(f"==> big: RETR of a {BIG_MIB} MiB message; floor: IMAP UID FETCH BODY.PEEK[]")
+            for label, rate in (("slow", plan["slow_rate"]), ("fast", "0")):
+                runner.measured(f"big-{label}-floor", self._floor_target(),
+                                ["imap-fetch", "--port", self.store.imap_port, "--user", "big",
+                                 "--password", corpus.PASSWORD, "--message", 1,
+                                 "--read-rate", rate, "--label", "imap-floor"], timeout=180)
+                # A fast RETR takes about 0.1 s: five runs each, the report takes the median.
+                for repeat in range(1 if label == "slow" else BIG_FAST_REPEATS):
+                    suffix = f"-{repeat + 1}" if repeat else ""
+                    if repeat:
+                        runner.measured(f"big-{label}-floor{suffix}", self._floor_target(),
+                                        ["imap-fetch", "--port", self.store.imap_port, "--user",
+                                         "big", "--password", corpus.PASSWORD, "--message", 1,
+                                         "--read-rate", rate, "--label", "imap-floor"],
+                                        timeout=180)
+                    for t in self.targets.values():
+                        runner.big(f"big-{label}-{t.name}{suffix}", t,
+                                   ["big", "--port", t.pop3_port, "--user", "big",
+                                    "--password", corpus.PASSWORD, "--message", 1,
+                                    "--read-rate", rate, "--session-timeout", 150,
+                                    "--label", t.name], timeout=180)
+                        self.check_popgate(runner)
+        if "idle" in a.scenarios:
+            for tls, n in ((False, plan["idle_plain"]), (True, plan["idle_tls"])):
+                self.restart_all()
+                log(f"==> idle: {n} {'TLS' if tls else 'plain'} connections held")
+                for t in self.targets.values():
+                    port = t.pop3s_port if tls else t.pop3_port
+                    runner.idle(f"idle-{'tls' if tls else 'plain'}-{t.name}", t,
+                                ["idle", "--port", port, "--connections", n, "--hold", 120,
+                                 "--label", t.name] + (["--tls"] if tls else []), timeout=150)
+                    self.check_popgate(runner)
+        if "rabid" in a.scenarios:
+            if not shutil.which("rabid"):
+                log("==> rabid: not installed (Debian package postal)")
+            else:
+                log(f"==> rabid (postal): {plan['rabid_processes']} processes, "
+                    f"CAPA, login, LIST, QUIT ('-d 0:0'), {plan['rabid_s']} s per target")
+                for t in self.targets.values():
+                    runner.rabid(f"rabid-{t.name}", t, poll_users, plan["rabid_processes"],
+                                 plan["rabid_s"], os.path.join(work, "rabid", t.name))
+                    self.check_popgate(runner)
+
+        self.machine["elapsed_s"] = round(time.monotonic() - started)
+        self.machine["loadavg_at_end"] = procstat.loadavg()
+        self.machine["finished_at"] = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+        text = report.summary(runner.records, self.machine, self.corpus, self.plan,
+                              a.command_line or " ".join(sys.argv), list(self.targets))
+        with open(os.path.join(self.results_dir, "summary.md"), "w") as f:
+            f.write(text)
+        with open(os.path.join(self.results_dir, "machine.json"), "w") as f:
+            json.dump({"machine": self.machine, "corpus": self.corpus, "plan": self.plan,
+                       "command": a.command_line or " ".join(sys.argv)}, f, indent=1)
+        with open(os.path.join(a.results, "latest.md"), "w") as f:
+            f.write(text)
+        log("")
+        log(text)
+        log(f"raw results: {self.results_dir}")
+
+    def _floor_target(self):
+        return TargetInfo("imap-floor", "IMAP UID FETCH (floor)", self.store.imap_port, None,
+                          self.store.target())
+
+
+def report_only(directory, args):
+    """summary.md again from a results directory's JSON (e.g. after changing the report)."""
+    with open(os.path.join(directory, "machine.json")) as f:
+        meta = json.load(f)
+    records = []
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".json") and name != "machine.json" and ".disturbed-" not in name:
+            with open(os.path.join(directory, name)) as f:
+                records.append(json.load(f))
+    records.sort(key=lambda r: r.get("started", 0))
+    targets = [t for t in ALL_TARGETS if any(r.get("target") == t for r in records)]
+    text = report.summary(records, meta["machine"], meta["corpus"], meta["plan"],
+                          meta.get("command", "?"), targets)
+    with open(os.path.join(directory, "summary.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+def main():
+    args = parse_args()
+    if args.report_only:
+        return report_only(args.report_only, args)
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root (Dovecot's mail processes switch users)")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    for path in (args.popgate, args.loadgen):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"bench: {path} is missing: build first (bench/run.sh does)")
+    bench = Bench(args)
+    # SIGTERM and SIGINT unwind through the finally below; children die with us regardless.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        bench.run()
+    except KeyboardInterrupt:
+        log("bench: interrupted")
+        sys.exit(130)
+    finally:
+        bench.stop()
+
+
+if __name__ == "__main__":
+    main()

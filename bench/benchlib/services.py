@@ -1,0 +1,415 @@
+"""The four targets of the benchmark, all on 127.0.0.1 over one Dovecot Maildir store:
+
+  dovecot   Dovecot's own POP3 reading the store (the sandbox Dovecot, tuned for load)
+  imapc     a second Dovecot whose POP3 reads the first one over IMAP (mail_location = imapc:)
+  nginx     nginx's mail proxy relaying POP3 to the sandbox's POP3, with an auth_http service
+  popgate   popgate in front of the sandbox's IMAP
+
+Each service starts in its own process group and stops with SIGTERM, then SIGKILL of the group.
+"""
+
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from . import procstat
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+import dovecot_sandbox  # noqa: E402  (path set just above)
+
+HOST = dovecot_sandbox.HOST
+START_TIMEOUT_S = 20
+STOP_TIMEOUT_S = 10
+free_port = dovecot_sandbox.free_port
+
+
+def wait_greeting(port, prefix=b"+OK", timeout=START_TIMEOUT_S, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((HOST, port), timeout=2) as s:
+                if s.recv(256).startswith(prefix):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def wait_listening(port, timeout=START_TIMEOUT_S):
+    """True once a TCP connection to `port` succeeds (TLS ports: the server waits for us)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def make_certificate(directory):
+    """A self-signed P-256 certificate for localhost/127.0.0.1 (every TLS listener uses it)."""
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "30", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.chmod(key, 0o644)  # Dovecot reads it as root, nginx as root: fine in a throw-away dir
+    return cert, key
+
+
+class Process:
+    """One supervised child process (own process group, dies with us)."""
+
+    def __init__(self, name, argv, log_path, cwd=None):
+        self.name, self.argv, self.log_path, self.cwd = name, argv, log_path, cwd
+        self.proc = None
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=log, cwd=self.cwd, start_new_session=True,
+                                         preexec_fn=dovecot_sandbox.die_with_parent)
+        return self
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
+# --- 1. the sandbox Dovecot: the store, its IMAP (for popgate and imapc) and its POP3 ---------
+
+LOAD_SETTINGS = """
+# --- appended by bench/benchlib/services.py: settings for load (docs/performance.md) ---
+auth_verbose = no
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+mail_max_userip_connections = 100000
+# Dovecot forks a mail process per session (its default, kept); login processes run in
+# "high-performance mode" (service_count = 0: each serves many clients), as Dovecot's
+# documentation recommends for busy servers, and must hold 10,000 idle clients.
+default_process_limit = 1000
+default_client_limit = 20000
+default_vsz_limit = 2G
+service pop3-login {{
+  inet_listener pop3s {{
+    address = {host}
+    port = {pop3s_port}
+  }}
+  service_count = 0
+  process_min_avail = 2
+  client_limit = 12000
+}}
+service imap-login {{
+  service_count = 0
+  process_min_avail = 2
+  client_limit = 12000
+}}
+service pop3 {{
+  process_limit = 1000
+}}
+service imap {{
+  process_limit = 1000
+}}
+"""
+
+
+class StoreDovecot(dovecot_sandbox.Sandbox):
+    """scripts/dovecot_sandbox.py's Dovecot with the bench users and LOAD_SETTINGS."""
+
+    def __init__(self, directory, users, cert, key):
+        super().__init__(directory)
+        self.bench_users, self.cert, self.key = users, cert, key
+        self.pop3s_port = None
+
+    def _write_files(self):
+        super()._write_files()
+        self.pop3s_port = free_port()
+        home = os.path.join(self.dir, "home")
+        with open(os.path.join(self.dir, "users"), "a", encoding="utf-8") as f:
+            for user, password in self.bench_users.items():
+                f.write(f"{user}:{{PLAIN}}{password}:{self.uid}:{self.gid}::{home}/{user}::\n")
+        with open(self.config_path, "a", encoding="utf-8") as f:
+            f.write(LOAD_SETTINGS.format(host=HOST, cert=self.cert, key=self.key,
+                                         pop3s_port=self.pop3s_port))
+
+    def start(self):
+        super().start()
+        if not wait_listening(self.pop3s_port, 5):
+            raise RuntimeError(f"Dovecot POP3S not listening; log {self.log_path}")
+        return self
+
+    def target(self):
+        return procstat.Target("dovecot", [self.proc.pid])
+
+
+# --- 2. Dovecot's POP3 over imapc: the existing product doing popgate's job --------------------
+
+IMAPC_CONFIG = """\
+# Generated by bench/benchlib/services.py: Dovecot POP3 in front of an IMAP server (imapc).
+protocols = pop3
+listen = {host}
+base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/dovecot.log
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = dovenull
+default_internal_user = dovecot
+first_valid_uid = {uid}
+last_valid_uid = {uid}
+mail_uid = {uid}
+mail_gid = {gid}
+mail_home = {dir}/home/%u
+mail_location = imapc:
+imapc_host = {host}
+imapc_port = {imap_port}
+imapc_features = rfc822.size fetch-headers
+pop3_fast_size_lookups = yes
+pop3_no_flag_updates = yes
+auth_failure_delay = 0
+mail_max_userip_connections = 100000
+# Logins are checked against the IMAP server, and the same credentials reach imapc.
+passdb {{
+  driver = imap
+  args = host={host} port={imap_port}
+  default_fields = userdb_imapc_user=%u userdb_imapc_password=%w
+}}
+userdb {{
+  driver = prefetch
+}}
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+default_process_limit = 1000
+default_client_limit = 20000
+# imapc reads a whole message into memory: the 100 MiB RETR needs more than the default 256M.
+default_vsz_limit = 2G
+service pop3-login {{
+  inet_listener pop3 {{
+    address = {host}
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    address = {host}
+    port = {pop3s_port}
+  }}
+  service_count = 0
+  process_min_avail = 2
+  client_limit = 12000
+}}
+service pop3 {{
+  process_limit = 1000
+}}
+"""
+
+
+class ImapcDovecot:
+    def __init__(self, directory, imap_port, cert, key):
+        self.dir = os.path.abspath(directory)
+        self.imap_port, self.cert, self.key = imap_port, cert, key
+        self.uid, self.gid = dovecot_sandbox.vmail_ids()
+        self.pop3_port = self.pop3s_port = None
+        self.process = None
+
+    @property
+    def config_path(self):
+        return os.path.join(self.dir, "dovecot.conf")
+
+    def start(self):
+        os.makedirs(os.path.join(self.dir, "home"), exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        os.chown(os.path.join(self.dir, "home"), self.uid, self.gid)
+        self.pop3_port, self.pop3s_port = free_port(), free_port()
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(IMAPC_CONFIG.format(host=HOST, dir=self.dir, uid=self.uid, gid=self.gid,
+                                        imap_port=self.imap_port, cert=self.cert, key=self.key,
+                                        pop3_port=self.pop3_port, pop3s_port=self.pop3s_port))
+        self.process = Process("dovecot-imapc", ["dovecot", "-F", "-c", self.config_path],
+                               os.path.join(self.dir, "master.log")).start()
+        if not wait_greeting(self.pop3_port, proc=self.process.proc):
+            raise RuntimeError(f"imapc Dovecot did not start; see {self.dir}/dovecot.log")
+        return self
+
+    def stop(self):
+        if self.process:
+            self.process.stop()
+
+    def target(self):
+        return procstat.Target("imapc", [self.process.pid])
+
+
+# --- 3. nginx's mail proxy in front of the sandbox's POP3 --------------------------------------
+
+NGINX_CONFIG = """\
+# Generated by bench/benchlib/services.py: nginx's mail proxy relaying POP3 to Dovecot.
+daemon off;
+master_process on;
+# One worker, like popgate's one event loop (see docs/performance.md).
+worker_processes {workers};
+worker_rlimit_nofile {nofile};
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+load_module /usr/lib/nginx/modules/ngx_mail_module.so;
+events {{
+  worker_connections {worker_connections};
+}}
+mail {{
+  server_name localhost;
+  auth_http {host}:{auth_port}/auth;
+  proxy_pass_error_message on;
+  timeout 3600s;
+  ssl_certificate {cert};
+  ssl_certificate_key {key};
+  server {{
+    listen {host}:{pop3_port};
+    protocol pop3;
+    pop3_auth plain;
+  }}
+  server {{
+    listen {host}:{pop3s_port} ssl;
+    protocol pop3;
+    pop3_auth plain;
+  }}
+}}
+"""
+
+
+class Nginx:
+    def __init__(self, directory, backend_pop3_port, cert, key, workers=1):
+        self.dir = os.path.abspath(directory)
+        self.backend_port, self.cert, self.key, self.workers = backend_pop3_port, cert, key, workers
+        self.pop3_port = self.pop3s_port = self.auth_port = None
+        self.process = self.auth = None
+
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        self.auth_port = free_port()
+        self.auth = Process("auth_http", [sys.executable, os.path.join(REPO, "bench", "auth_http.py"),
+                                          str(self.auth_port), str(self.backend_port)],
+                            os.path.join(self.dir, "auth_http.log")).start()
+        self.pop3_port, self.pop3s_port = free_port(), free_port()
+        config = os.path.join(self.dir, "nginx.conf")
+        nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(NGINX_CONFIG.format(host=HOST, dir=self.dir, auth_port=self.auth_port,
+                                        cert=self.cert, key=self.key, workers=self.workers,
+                                        nofile=nofile, worker_connections=nofile - 100,
+                                        pop3_port=self.pop3_port, pop3s_port=self.pop3s_port))
+        self.process = Process("nginx", ["nginx", "-p", self.dir, "-c", config,
+                                         "-e", os.path.join(self.dir, "error.log")],
+                               os.path.join(self.dir, "stderr.log")).start()
+        if not wait_greeting(self.pop3_port, proc=self.process.proc):
+            raise RuntimeError(f"nginx did not start; see {self.dir}/error.log")
+        return self
+
+    def stop(self):
+        for p in (self.process, self.auth):
+            if p:
+                p.stop()
+
+    def target(self):
+        return procstat.Target("nginx", [self.process.pid])
+
+    def aux_target(self):
+        return procstat.Target("auth_http", [self.auth.pid])
+
+
+# --- 4. popgate in front of the sandbox's IMAP --------------------------------------------------
+
+POPGATE_CONFIG = """\
+# Generated by bench/benchlib/services.py
+tls:
+  certificates:
+    - cert: {cert}
+      key: {key}
+      server_names: [localhost]
+listeners:
+  - name: pop3
+    address: {host}
+    port: {pop3_port}
+  - name: pop3s
+    address: {host}
+    port: {pop3s_port}
+    tls: implicit
+session:
+  idle_timeout_s: 600
+backends:
+  local:
+    type: imap
+    host: {host}
+    port: {imap_port}
+    mailbox: INBOX
+routing:
+  default_backend: local
+log:
+  level: info
+{extra}"""
+
+
+class Popgate:
+    def __init__(self, directory, binary, imap_port, cert, key, extra_yaml=""):
+        self.dir = os.path.abspath(directory)
+        self.binary, self.imap_port, self.cert, self.key = binary, imap_port, cert, key
+        self.extra_yaml = extra_yaml
+        self.pop3_port = self.pop3s_port = None
+        self.process = None
+        self.config_path = os.path.join(self.dir, "popgate.yaml")
+
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        self.pop3_port, self.pop3s_port = free_port(), free_port()
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(POPGATE_CONFIG.format(host=HOST, cert=self.cert, key=self.key,
+                                          imap_port=self.imap_port, pop3_port=self.pop3_port,
+                                          pop3s_port=self.pop3s_port, extra=self.extra_yaml))
+        self.process = Process("popgate", [self.binary, "--config", self.config_path],
+                               os.path.join(self.dir, "popgate.log")).start()
+        if not wait_greeting(self.pop3_port, proc=self.process.proc):
+            raise RuntimeError(f"popgate did not start; see {self.dir}/popgate.log")
+        return self
+
+    def stop(self):
+        if self.process:
+            self.process.stop()
+
+    def alive(self):
+        return self.process is not None and self.process.alive()
+
+    def target(self):
+        return procstat.Target("popgate", [self.process.pid])
