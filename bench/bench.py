@@ -54,6 +54,8 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="short runs: a smoke test")
     p.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
     p.add_argument("--targets", default=",".join(ALL_TARGETS))
+    p.add_argument("--workers", type=int, default=1,
+                   help="event loops for popgate and worker processes for nginx (the same number)")
     p.add_argument("--popgate", default=os.path.join(REPO, "build", "popgate"))
     p.add_argument("--loadgen", default=os.path.join(REPO, "build", "bench", "popgate-loadgen"))
     p.add_argument("--workdir", default=os.environ.get("POPGATE_BENCH_DIR", "/tmp/popgate-bench"),
@@ -187,7 +189,8 @@ class Bench:
                 login_log=(os.path.join(imapc.dir, "dovecot.log"), dovecot_login))
         if "nginx" in a.targets:
             log("==> starting nginx's mail proxy and its auth_http service")
-            nginx = services.Nginx(os.path.join(work, "nginx"), store.pop3_port, cert, key)
+            nginx = services.Nginx(os.path.join(work, "nginx"), store.pop3_port, cert, key,
+                                   workers=a.workers)
             self.services.append(nginx)
             nginx.start()
             targets["nginx"] = TargetInfo(
@@ -200,7 +203,8 @@ class Bench:
         if "popgate" in a.targets:
             log("==> starting popgate")
             self.popgate = services.Popgate(os.path.join(work, "popgate"), a.popgate,
-                                            store.imap_port, cert, key)
+                                            store.imap_port, cert, key,
+                                            extra_yaml=f"workers: {a.workers}\n")
             self.services.append(self.popgate)
             self.popgate.start()
             self._popgate_target()

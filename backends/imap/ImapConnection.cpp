@@ -42,13 +42,27 @@ void ImapConnection::send(ImapCommand command) {
 }
 
 void ImapConnection::writePart(Pending& pending) {
-  std::string out;
+  std::string batch;
+  std::string& out = corked_ ? corkBuffer_ : batch;
   if (pending.partsSent == 0) out.append(pending.tag).append(" ");
   out.append(pending.command.parts[pending.partsSent]);
   ++pending.partsSent;
   if (pending.partsSent == pending.command.parts.size()) out.append("\r\n");
+  if (corked_) return;
   writing_ = true;
-  stream_->write(std::move(out));
+  stream_->write(std::move(batch));
+  writing_ = false;
+}
+
+void ImapConnection::cork() {
+  corked_ = true;
+}
+
+void ImapConnection::uncork() {
+  corked_ = false;
+  if (corkBuffer_.empty() || failed_) return;
+  writing_ = true;
+  stream_->write(std::exchange(corkBuffer_, {}));
   writing_ = false;
 }
 

@@ -48,6 +48,10 @@ class ImapConnection final : private net::StreamHandler, private ImapResponsePar
   // Waits for the server greeting (RFC 3501 §7.1: OK, PREAUTH or BYE).
   void start(std::function<void(Result<ImapHead>)> onGreeting);
   void send(ImapCommand command);
+  // Between cork() and uncork(), commands sent are written together: a pipelined batch costs
+  // one write (and usually one segment) instead of one per command.
+  void cork();
+  void uncork();
   void pauseReading();
   void resumeReading();
   // After a tagged OK to STARTTLS: puts TLS under the connection. Bytes that arrived after that
@@ -89,6 +93,8 @@ class ImapConnection final : private net::StreamHandler, private ImapResponsePar
   std::uint32_t nextTag_ = 1;
   bool paused_ = false;
   bool restartParser_ = false;
+  bool corked_ = false;
+  std::string corkBuffer_;
   bool writing_ = false;  // inside stream_->write()
   std::optional<Error> failed_;
 };

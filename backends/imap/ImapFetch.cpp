@@ -31,20 +31,21 @@ std::optional<FetchData> parseFetch(const ImapResponse& response, const ImapHead
     ImapToken name = tokens.next();
     if (name.kind == ImapToken::Kind::ListClose) return data;
     if (name.kind != ImapToken::Kind::Atom) return std::nullopt;
-    std::string key = asciiUpper(name.text);
+    const std::string& key = name.text;
     ImapToken value = tokens.next();
-    if (key == "UID") {
+    if (asciiEqualsUpper(key, "UID")) {
       data.uid = number<std::uint32_t>(value);
       if (!data.uid) return std::nullopt;
-    } else if (key == "RFC822.SIZE") {
+    } else if (asciiEqualsUpper(key, "RFC822.SIZE")) {
       data.size = number<std::uint64_t>(value);
       if (!data.size) return std::nullopt;
-    } else if (key.starts_with("BODY[") || key.starts_with("RFC822")) {
+    } else if (asciiStartsWithUpper(key, "BODY[") || asciiStartsWithUpper(key, "RFC822")) {
       if (value.kind != ImapToken::Kind::String && value.kind != ImapToken::Kind::Nil) {
         return std::nullopt;
       }
-      data.sections.push_back(FetchData::Section{key, value.kind == ImapToken::Kind::Nil,
-                                                 value.literal, std::move(value.text)});
+      data.sections.push_back(FetchData::Section{asciiUpper(key),
+                                                 value.kind == ImapToken::Kind::Nil, value.literal,
+                                                 std::move(value.text)});
     } else if (!tokens.skipValue(value)) {
       return std::nullopt;
     }

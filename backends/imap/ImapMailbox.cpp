@@ -45,7 +45,14 @@ bool isBodyLiteral(const ImapResponse& partial) {
 }  // namespace
 
 std::string ImapMailbox::uidl(std::uint32_t uid, std::uint32_t uidValidity) {
-  return fmt::format("{:08x}{:08x}", uid, uidValidity);
+  // Called for every message of every login: plain hex digits, no format parsing.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 7; i >= 0; --i, uid >>= 4, uidValidity >>= 4) {
+    out[static_cast<std::size_t>(i)] = kHex[uid & 0xF];
+    out[static_cast<std::size_t>(i) + 8] = kHex[uidValidity & 0xF];
+  }
+  return out;
 }
 
 ImapMailbox::ImapMailbox(uv_loop_t* loop, ImapSettings settings)
@@ -180,11 +187,18 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
     bool temporary = head.code == "UNAVAILABLE" || head.code == "SERVERBUG";
     finishOpen(Error{temporary ? ErrorCode::Temporary : ErrorCode::Auth, head.text});
   };
+  // LOGIN, EXAMINE and the snapshot FETCH go out in one write (RFC 3501 §5.5 pipelining): if
+  // LOGIN fails the others fail too, and are ignored.
+  connection_->cork();
   connection_->send(std::move(loginCommand));
 
-  // Pipelined behind LOGIN (RFC 3501 §5.5): if LOGIN fails these fail too, and are ignored.
+  // EXAMINE, not SELECT: reading over POP3 changes nothing upstream (not even \Recent), and a
+  // session that deletes nothing costs the server no write. commit() selects read-write.
   ImapCommand select;
-  select.parts = ImapCommandText(literalPlus).raw("SELECT ").string(encodeMailboxName(settings_.mailbox)).take();
+  select.parts = ImapCommandText(literalPlus)
+                     .raw("EXAMINE ")
+                     .string(encodeMailboxName(settings_.mailbox))
+                     .take();
   select.onDone = [this](Result<ImapHead> reply) {
     if (!isOk(reply)) {
       finishOpen(reply ? Error{ErrorCode::Temporary, "cannot select mailbox: " + reply.value().text}
@@ -224,6 +238,7 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
     finishOpen(std::move(messages));
   };
   connection_->send(std::move(fetch));
+  connection_->uncork();
 }
 
 void ImapMailbox::finishOpen(Result<std::vector<backends::MessageRef>> result) {
@@ -373,6 +388,26 @@ void ImapMailbox::deleteMarked(std::vector<std::uint32_t> uids, Done done) {
                   Error{ErrorCode::Permanent, "IMAP server lacks UIDPLUS; nothing was deleted"});
   }
   std::string set = formatUidSet(std::move(uids));
+  ImapCommand select;
+  select.parts = ImapCommandText(capabilities_.count("LITERAL+") > 0)
+                     .raw("SELECT ")
+                     .string(encodeMailboxName(settings_.mailbox))
+                     .take();
+  select.onDone = [this, set, done](Result<ImapHead> selected) mutable {
+    if (!isOk(selected)) {
+      return logout(std::move(done), Error{ErrorCode::Temporary, "SELECT for deletion failed"});
+    }
+    // The untagged OK [UIDVALIDITY] of this SELECT has been seen by now.
+    if (uidValidityChanged_) {
+      return logout(std::move(done),
+                    Error{ErrorCode::Permanent, "UIDVALIDITY changed; nothing was deleted"});
+    }
+    storeAndExpunge(set, std::move(done));
+  };
+  connection_->send(std::move(select));
+}
+
+void ImapMailbox::storeAndExpunge(const std::string& set, Done done) {
   ImapCommand store{
       {fmt::format("UID STORE {} +FLAGS.SILENT (\\Deleted)", set)}, {}, {}, {}, {}, {}};
   store.onDone = [this, set, done](Result<ImapHead> stored) mutable {

@@ -64,6 +64,7 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   void endBody(Status status);
 
   void deleteMarked(std::vector<std::uint32_t> uids, Done done);
+  void storeAndExpunge(const std::string& set, Done done);
   void logout(Done done, Status outcome);
 
   uv_loop_t* loop_;

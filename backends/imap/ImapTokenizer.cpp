@@ -61,7 +61,7 @@ ImapToken ImapTokenizer::next() {
       ++pos_;
     }
     std::string atom(line.substr(start, pos_ - start));
-    if (asciiUpper(atom) == "NIL") return {ImapToken::Kind::Nil, {}, nullptr};
+    if (asciiEqualsUpper(atom, "NIL")) return {ImapToken::Kind::Nil, {}, nullptr};
     return {ImapToken::Kind::Atom, std::move(atom), nullptr};
   }
 }

@@ -2,6 +2,7 @@
 // Case folding for protocol keywords (POP3 verbs, IMAP atoms, domain names): ASCII only, never
 // the C locale, so that 8-bit bytes pass through unchanged.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,32 @@ inline std::string asciiLower(std::string_view text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+// Case-insensitive comparison with an upper-case constant, without allocating.
+inline bool asciiEqualsUpper(std::string_view text, std::string_view upper) {
+  if (text.size() != upper.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (c != upper[i]) return false;
+  }
+  return true;
+}
+
+inline bool asciiStartsWithUpper(std::string_view text, std::string_view upper) {
+  return text.size() >= upper.size() && asciiEqualsUpper(text.substr(0, upper.size()), upper);
+}
+
+// Appends n in decimal: the snapshot and listings do this hundreds of times per session.
+inline void appendDecimal(std::string& out, std::uint64_t n) {
+  char digits[20];
+  std::size_t length = 0;
+  do {
+    digits[length++] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  while (length > 0) out.push_back(digits[--length]);
 }
 
 }  // namespace popgate

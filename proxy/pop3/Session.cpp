@@ -381,13 +381,17 @@ void Session::cmdList(std::string_view args) {
     return;
   }
   std::size_t visible = 0;
-  std::string out;
+  std::string lines;
+  lines.reserve(messages_.size() * 16);
   for (std::size_t i = 0; i < messages_.size(); ++i) {
     if (deleted_[i]) continue;
     ++visible;
-    fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, messages_[i].size);
+    appendDecimal(lines, i + 1);
+    lines.push_back(' ');
+    appendDecimal(lines, messages_[i].size);
+    lines.append("\r\n");
   }
-  sink_.send(fmt::format("+OK {} messages:\r\n{}.\r\n", visible, out));
+  sink_.send(fmt::format("+OK {} messages:\r\n{}.\r\n", visible, lines));
 }
 
 void Session::cmdUidl(std::string_view args) {
@@ -397,9 +401,12 @@ void Session::cmdUidl(std::string_view args) {
     return;
   }
   std::string out = "+OK\r\n";
+  out.reserve(messages_.size() * 24 + 8);
   for (std::size_t i = 0; i < messages_.size(); ++i) {
-    if (!deleted_[i])
-      fmt::format_to(std::back_inserter(out), "{} {}\r\n", i + 1, messages_[i].uidl);
+    if (deleted_[i]) continue;
+    appendDecimal(out, i + 1);
+    out.push_back(' ');
+    out.append(messages_[i].uidl).append("\r\n");
   }
   out.append(".\r\n");
   sink_.send(std::move(out));

@@ -41,8 +41,9 @@ TEST_F(ImapMailboxCommitTest, StoresAndExpungesExactlyTheseUidsThenLogsOut) {
   ASSERT_NO_FATAL_FAILURE(openOk());
   Status status = commit({9, 3, 5, 4});
   ASSERT_TRUE(status) << status.error().detail;
-  EXPECT_THAT(laterCommands(), ElementsAre("UID STORE 3:5,9 +FLAGS.SILENT (\\Deleted)",
-                                           "UID EXPUNGE 3:5,9", "LOGOUT"));
+  EXPECT_THAT(laterCommands(),
+              ElementsAre(R"(SELECT "INBOX")", "UID STORE 3:5,9 +FLAGS.SILENT (\\Deleted)",
+                          "UID EXPUNGE 3:5,9", "LOGOUT"));
 }
 
 TEST_F(ImapMailboxCommitTest, SuccessOnlyAfterExpungeOk) {
@@ -80,9 +81,10 @@ TEST_F(ImapMailboxCommitTest, ExpungeNoRemovesTheFlagsAgain) {
   Status status = commit({3, 4, 5, 9});
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().code, ErrorCode::Temporary);
-  EXPECT_THAT(laterCommands(),
-              ElementsAre("UID STORE 3:5,9 +FLAGS.SILENT (\\Deleted)", "UID EXPUNGE 3:5,9",
-                          "UID STORE 3:5,9 -FLAGS.SILENT (\\Deleted)", "LOGOUT"));
+  EXPECT_THAT(
+      laterCommands(),
+      ElementsAre(R"(SELECT "INBOX")", "UID STORE 3:5,9 +FLAGS.SILENT (\\Deleted)",
+                  "UID EXPUNGE 3:5,9", "UID STORE 3:5,9 -FLAGS.SILENT (\\Deleted)", "LOGOUT"));
 }
 
 TEST_F(ImapMailboxCommitTest, StoreNoSendsNoExpunge) {
@@ -91,7 +93,8 @@ TEST_F(ImapMailboxCommitTest, StoreNoSendsNoExpunge) {
   Status status = commit({6});
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().code, ErrorCode::Temporary);
-  EXPECT_THAT(laterCommands(), ElementsAre("UID STORE 6 +FLAGS.SILENT (\\Deleted)", "LOGOUT"));
+  EXPECT_THAT(laterCommands(),
+              ElementsAre(R"(SELECT "INBOX")", "UID STORE 6 +FLAGS.SILENT (\\Deleted)", "LOGOUT"));
 }
 
 TEST_F(ImapMailboxCommitTest, NothingToDeleteOnlyLogsOut) {
@@ -106,8 +109,9 @@ TEST_F(ImapMailboxCommitTest, AsksForCapabilitiesWhenLoginDidNotList) {
   ASSERT_NO_FATAL_FAILURE(openOk());
   Status status = commit({4});
   ASSERT_TRUE(status) << status.error().detail;
-  EXPECT_THAT(laterCommands(), ElementsAre("CAPABILITY", "UID STORE 4 +FLAGS.SILENT (\\Deleted)",
-                                           "UID EXPUNGE 4", "LOGOUT"));
+  EXPECT_THAT(laterCommands(),
+              ElementsAre("CAPABILITY", R"(SELECT "INBOX")",
+                          "UID STORE 4 +FLAGS.SILENT (\\Deleted)", "UID EXPUNGE 4", "LOGOUT"));
 }
 
 TEST_F(ImapMailboxCommitTest, UidValidityChangeDeletesNothing) {
@@ -144,7 +148,8 @@ TEST_F(ImapMailboxCommitTest, ConnectionLostAfterStoreIsNotRetried) {
   EXPECT_EQ(status.error().code, ErrorCode::Temporary);
   runner_.runFor(std::chrono::milliseconds(50));
   EXPECT_EQ(server_.connections(), 1);
-  EXPECT_THAT(laterCommands(), ElementsAre("UID STORE 3:4 +FLAGS.SILENT (\\Deleted)"));
+  EXPECT_THAT(laterCommands(),
+              ElementsAre(R"(SELECT "INBOX")", "UID STORE 3:4 +FLAGS.SILENT (\\Deleted)"));
 }
 
 TEST_F(ImapMailboxCommitTest, SilentExpungeTimesOut) {

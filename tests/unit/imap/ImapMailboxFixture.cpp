@@ -192,7 +192,7 @@ void ImapMailboxTest::answer(const Command& command) {
     server_.reply(command, "OK Capability completed.");
   } else if (text.starts_with("LOGIN ")) {
     server_.reply(command, loginReply());
-  } else if (text.starts_with("SELECT ")) {
+  } else if (text.starts_with("SELECT ") || text.starts_with("EXAMINE ")) {
     server_.send(fmt::format(
         "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
         "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags "
@@ -200,7 +200,8 @@ void ImapMailboxTest::answer(const Command& command) {
         "* {} EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY {}] UIDs valid\r\n"
         "* OK [UIDNEXT {}] Predicted next UID\r\n",
         messages_.size(), kUidValidity, messages_.empty() ? 1 : messages_.back().first + 1));
-    server_.reply(command, "OK [READ-WRITE] Select completed (0.001 + 0.000 secs).");
+    server_.reply(command, text.starts_with("SELECT") ? "OK [READ-WRITE] Select completed."
+                                                      : "OK [READ-ONLY] Examine completed.");
   } else if (text == "UID FETCH 1:* (UID RFC822.SIZE)") {
     std::string out;
     for (std::size_t i = 0; i < messages_.size(); ++i) {
