@@ -125,6 +125,21 @@ TEST_F(ImapMailboxCommitTest, UidValidityChangeDeletesNothing) {
   EXPECT_THAT(laterCommands(), ElementsAre("LOGOUT"));
 }
 
+TEST_F(ImapMailboxCommitTest, UidValidityChangeSeenBySelectDeletesNothing) {
+  ASSERT_NO_FATAL_FAILURE(openOk());
+  // The login EXAMINEd the mailbox; the read-write SELECT before deleting finds it recreated.
+  override_ = [this](const Command& command) {
+    if (!command.text.starts_with("SELECT ")) return false;
+    server_.send("* 1 EXISTS\r\n* OK [UIDVALIDITY 12345] UIDs valid\r\n");
+    server_.reply(command, "OK [READ-WRITE] Select completed.");
+    return true;
+  };
+  Status status = commit({3});
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code, ErrorCode::Permanent);
+  EXPECT_THAT(laterCommands(), ElementsAre(R"(SELECT "INBOX")", "LOGOUT"));
+}
+
 TEST_F(ImapMailboxCommitTest, ConnectionLostBeforeCommitFailsWithoutSending) {
   ASSERT_NO_FATAL_FAILURE(openOk());
   server_.disconnect();
