@@ -104,6 +104,24 @@ IMAPS_OFF = "    port = 0"
 IMAPS_ON = "    address = {host}\n    port = {port}"
 
 
+def stop_process_group(proc, timeout_s=STOP_TIMEOUT_S):
+    """SIGTERM, a bounded wait, then SIGKILL to the whole process group: children (Dovecot's
+    login, imap, pop3, auth... processes) stay in the group, and none may outlive us."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
 def free_port():
     """A port nothing listens on right now (the kernel's pick for port 0)."""
     with socket.socket() as s:
@@ -253,20 +271,7 @@ class Sandbox:
 
     def stop(self):
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                pass
-        # Children (login, imap, pop3, auth...) stay in the group; none may outlive us.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        stop_process_group(proc)
 
     # --- mail helpers -------------------------------------------------------------------
 

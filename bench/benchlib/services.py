@@ -91,19 +91,7 @@ class Process:
 
     def stop(self):
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        dovecot_sandbox.stop_process_group(proc, STOP_TIMEOUT_S)
 
 
 # --- 1. the sandbox Dovecot: the store, its IMAP (for popgate and imapc) and its POP3 ---------
