@@ -16,6 +16,7 @@ summary. docs/performance.md explains every figure.
 
 import argparse
 import datetime
+import fcntl
 import json
 import os
 import platform
@@ -392,6 +393,19 @@ def main():
     for path in (args.popgate, args.loadgen):
         if not os.access(path, os.X_OK):
             sys.exit(f"bench: {path} is missing: build first (bench/run.sh does)")
+    # Two runs at once would wipe each other's scratch directory (and disturb each other's
+    # figures): one run per work directory, held with a lock next to it.
+    lock = open(args.workdir.rstrip("/") + ".lock", "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        sys.exit(f"bench: another run holds {lock.name} (pid {lock.read().strip() or '?'}); "
+                 "wait for it or set POPGATE_BENCH_DIR")
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
     bench = Bench(args)
     # SIGTERM and SIGINT unwind through the finally below; children die with us regardless.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -19,7 +19,8 @@ options:
   --host ADDR (127.0.0.1)   --port N   --label TEXT (copied into the JSON)
   --users FILE              poll/bulk: "name password" per line
   --user NAME --password PW big/imap-fetch
-  --concurrency N (1)       --duration S (10)  --warmup S (1)  --sessions K (0: by duration)
+  --concurrency N (1)       --duration S (10)  --warmup S (1)  --sessions K (0: by duration;
+                            otherwise K sessions or --duration, whichever ends first)
   --session-timeout S (120) --read-rate BYTES/s (0: unlimited; suffixes k, M)
   --message N (1)           --connections N (1000)  --connect-batch N (200)
   --tls                     --hold S (60)  --ready-file PATH

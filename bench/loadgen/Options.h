@@ -22,7 +22,7 @@ struct Options {
   int concurrency = 1;
   double durationS = 10;         // measured window (poll, bulk)
   double warmupS = 1;            // sessions ending before this are not counted
-  std::uint64_t sessions = 0;    // stop after this many measured sessions (0: use duration)
+  std::uint64_t sessions = 0;    // stop after this many measured sessions, or at the duration
   double sessionTimeoutS = 120;  // a session that takes longer is aborted and counted as error
   std::uint64_t readRate = 0;    // bytes/s the client reads at (big, imap-fetch); 0: no limit
   int message = 1;               // big: POP3 message number; imap-fetch: UID

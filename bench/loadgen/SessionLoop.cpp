@@ -33,9 +33,9 @@ std::string SessionLoop::run() {
   windowStart_ = startedAt_ + options_.warmupS;
   windowEnd_ = options_.sessions > 0 ? std::numeric_limits<double>::infinity()
                                      : windowStart_ + options_.durationS;
-  if (options_.sessions == 0) {
-    windowTimer_.start(options_.warmupS + options_.durationS, [this] { endWindow(); });
-  }
+  // With --sessions the duration still bounds the run (a target that refuses every session
+  // must not keep it going forever).
+  windowTimer_.start(options_.warmupS + options_.durationS, [this] { endWindow(); });
   for (auto& session : sessions_) launch(*session);
   uv_run(loop_, UV_RUN_DEFAULT);
   return report(nowSeconds() - startedAt_);

@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -32,11 +34,26 @@ void printProblems(const std::string& path, const LoadedConfig& loaded) {
   }
 }
 
+// Every session holds two sockets; Debian's default soft limit (1024) would silently cap a
+// gateway at about 500 sessions. Raise the soft limit to the hard one, as servers do.
+void raiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  rlim_t wanted = limit.rlim_max;
+  limit.rlim_cur = wanted;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot raise the descriptor limit to {}", wanted);
+    return;
+  }
+  spdlog::info("descriptor limit raised to {}", wanted);
+}
+
 int run(const popgate::config::Config& config) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("popgate"));
   spdlog::set_level(spdlog::level::from_str(config.log.level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   std::signal(SIGPIPE, SIG_IGN);
+  raiseDescriptorLimit();
 
   std::shared_ptr<const popgate::net::TlsServerContext> tls;
   if (config.tls) {
