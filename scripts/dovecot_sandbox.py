@@ -146,9 +146,12 @@ def vmail_ids():
     return pw.pw_uid, pw.pw_gid
 
 
-def _wait_greeting(port, prefix, deadline):
-    """True once something on `port` answers with a greeting starting with `prefix`."""
+def wait_greeting(port, prefix, deadline, proc=None):
+    """True once something on `port` answers with a greeting starting with `prefix`; False at
+    `deadline` (time.monotonic()), or as soon as `proc` (if given) has exited."""
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
         try:
             with socket.create_connection((HOST, port), timeout=2) as s:
                 if s.recv(256).startswith(prefix):
@@ -259,8 +262,8 @@ class Sandbox:
                                          preexec_fn=die_with_parent)
             atexit.register(self.stop)
             deadline = time.monotonic() + START_TIMEOUT_S
-            if (_wait_greeting(self.imap_port, b"* OK", deadline)
-                    and _wait_greeting(self.pop3_port, b"+OK", deadline)
+            if (wait_greeting(self.imap_port, b"* OK", deadline)
+                    and wait_greeting(self.pop3_port, b"+OK", deadline)
                     and (not self.tls or _wait_listening(self.imaps_port, deadline))):
                 return self
             self.stop()

@@ -30,18 +30,7 @@ free_port = dovecot_sandbox.free_port
 
 
 def wait_greeting(port, prefix=b"+OK", timeout=START_TIMEOUT_S, proc=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection((HOST, port), timeout=2) as s:
-                if s.recv(256).startswith(prefix):
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.05)
-    return False
+    return dovecot_sandbox.wait_greeting(port, prefix, time.monotonic() + timeout, proc)
 
 
 def wait_listening(port, timeout=START_TIMEOUT_S):

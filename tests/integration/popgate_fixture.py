@@ -27,6 +27,7 @@ SELFTEST = os.environ.get("POPGATE_SELFTEST") == "1"
 START_TIMEOUT_S = 10
 KILL_AFTER_S = 5
 IO_TIMEOUT_S = 30  # per recv(); a reply that never ends fails instead of hanging
+CLIENT_TIMEOUT_S = 180  # a real client (curl, fetchmail, ...) run to completion
 TERMINATOR = b"\r\n.\r\n"
 
 
@@ -349,6 +350,22 @@ class GatewayTestCase(unittest.TestCase):
         conn = login_retrying_in_use(port or self.port, user, password)
         self.addCleanup(conn.close)
         return conn
+
+    def assertMessages(self, expected, actual, client):
+        self.assertEqual(len(actual), len(expected), f"{client}: number of messages")
+        for n, (want, got) in enumerate(zip(expected, actual), 1):
+            self.assertTrue(want == got, f"{client}, message {n}: {first_difference(want, got)}")
+
+    def run_client(self, argv, stdin=None, env=None):
+        """Runs a real client to completion: (exit code, stdout bytes, stderr bytes)."""
+        proc = subprocess.run(argv, input=stdin, env=env, capture_output=True,
+                              timeout=CLIENT_TIMEOUT_S)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def tmpdir(self, name):
+        path = os.path.join(self.workdir, name)
+        os.makedirs(path)
+        return path
 
     def connect_dovecot(self):
         """Dovecot's own POP3 on the same mailboxes: the reference."""

@@ -15,7 +15,7 @@ import unittest
 import popgate_fixture as pf
 from dovecot_sandbox import ALICE, tricky_messages
 
-CLIENT_TIMEOUT_S = 180
+CLIENT_TIMEOUT_S = pf.CLIENT_TIMEOUT_S
 
 
 def lf_form(raw):
@@ -62,21 +62,6 @@ class ClientsTest(pf.GatewayTestCase):
     def seed_mail(cls):
         cls.messages = tricky_messages()
         cls.sandbox.seed(*ALICE, cls.messages)
-
-    def assertMessages(self, expected, actual, client):
-        self.assertEqual(len(actual), len(expected), f"{client}: number of messages")
-        for n, (want, got) in enumerate(zip(expected, actual), 1):
-            self.assertTrue(want == got, f"{client}, message {n}: {pf.first_difference(want, got)}")
-
-    def run_client(self, argv, stdin=None, env=None):
-        proc = subprocess.run(argv, input=stdin, env=env, capture_output=True,
-                              timeout=CLIENT_TIMEOUT_S)
-        return proc.returncode, proc.stdout, proc.stderr
-
-    def tmpdir(self, name):
-        path = os.path.join(self.workdir, name)
-        os.makedirs(path)
-        return path
 
     def test_poplib(self):
         # poplib refuses lines over _MAXLINE (2048): the corpus has a 10,000-byte line.

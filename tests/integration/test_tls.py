@@ -23,7 +23,7 @@ import test_clients as tc
 import tls_fixture as tf
 from dovecot_sandbox import ALICE, free_port, tricky_messages
 
-CLIENT_TIMEOUT_S = 180
+CLIENT_TIMEOUT_S = pf.CLIENT_TIMEOUT_S
 SNI_NAME = "other.example.test"
 
 
@@ -68,21 +68,6 @@ class TlsClientsTest(tf.TlsGatewayTestCase):
     def stls_session(self, port=None, server_hostname="localhost", ctx=None):
         conn = self.connect(port or self.stls_port)
         return tf.stls(conn, ctx or self.ctx(), server_hostname)
-
-    def assertMessages(self, expected, actual, client):
-        self.assertEqual(len(actual), len(expected), f"{client}: number of messages")
-        for n, (want, got) in enumerate(zip(expected, actual), 1):
-            self.assertTrue(want == got, f"{client}, message {n}: {pf.first_difference(want, got)}")
-
-    def run_client(self, argv, stdin=None, env=None):
-        proc = subprocess.run(argv, input=stdin, env=env, capture_output=True,
-                              timeout=CLIENT_TIMEOUT_S)
-        return proc.returncode, proc.stdout, proc.stderr
-
-    def tmpdir(self, name):
-        path = os.path.join(self.workdir, name)
-        os.makedirs(path)
-        return path
 
     def free(self):
         """The mailbox lock of the previous client is gone (checked over the plain port)."""
