@@ -52,6 +52,51 @@ std::optional<FetchData> parseFetch(const ImapResponse& response, const ImapHead
   }
 }
 
+bool isBodyLiteral(const ImapResponse& partial) {
+  std::string_view line = partial.segments.back();
+  std::size_t brace = line.rfind('{');
+  if (brace == std::string_view::npos) return false;
+  line = line.substr(0, brace);
+  while (line.ends_with(' ')) line.remove_suffix(1);
+  std::size_t start = line.find_last_of(" (");
+  std::string attribute = asciiUpper(line.substr(start == std::string_view::npos ? 0 : start + 1));
+  return attribute.starts_with("BODY[");
+}
+
+std::optional<std::uint32_t> uidBeforeLiteral(const ImapResponse& partial) {
+  for (const std::string& segment : partial.segments) {
+    std::string_view text = segment;
+    bool quoted = false;
+    int brackets = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      char c = text[i];
+      if (quoted) {
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          quoted = false;
+        continue;
+      }
+      if (c == '"') {
+        quoted = true;
+      } else if (c == '[') {
+        ++brackets;
+      } else if (c == ']') {
+        brackets = std::max(0, brackets - 1);
+      } else if (brackets == 0 && (c == '(' || c == ' ') && i + 5 <= text.size() &&
+                 asciiEqualsUpper(text.substr(i + 1, 4), "UID ")) {
+        std::uint32_t uid = 0;
+        const char* first = text.data() + i + 5;
+        const char* last = text.data() + text.size();
+        auto [end, ec] = std::from_chars(first, last, uid);
+        if (ec == std::errc() && end != first && (end == last || *end == ' ' || *end == ')'))
+          return uid;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 ImapCommandText& ImapCommandText::raw(std::string_view text) {
   parts_.back().append(text);
   return *this;

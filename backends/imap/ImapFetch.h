@@ -26,6 +26,13 @@ struct FetchData {
 // nullopt when the response is not a well-formed "* n FETCH (...)".
 std::optional<FetchData> parseFetch(const ImapResponse& response, const ImapHead& head);
 
+// Whether the literal that starts after `partial` is a message section: in
+// "* 3 FETCH (UID 7 BODY[] {12}" it belongs to BODY[].
+bool isBodyLiteral(const ImapResponse& partial);
+// The UID a FETCH response names before the literal that starts after `partial`, if it does
+// ("* 3 FETCH (UID 7 BODY[] {12}" -> 7). Quoted strings and [...] sections are not read.
+std::optional<std::uint32_t> uidBeforeLiteral(const ImapResponse& partial);
+
 // Builds an IMAP command whose arguments may need literals (RFC 3501 §4.3). Each part but the
 // first is sent after the server's continuation request, unless LITERAL+ (RFC 7888) allows
 // sending it at once.

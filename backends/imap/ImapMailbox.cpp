@@ -12,9 +12,6 @@
 namespace popgate::imap {
 
 namespace {
-constexpr std::uint64_t kFirstTextRange = 16 * 1024;
-constexpr std::uint64_t kMaxTextRange = 1024 * 1024;
-
 bool isOk(const Result<ImapHead>& reply) {
   return reply && reply.value().keyword == "OK";
 }
@@ -31,17 +28,6 @@ std::set<std::string> parseCapabilities(std::string_view list) {
   return caps;
 }
 
-// The attribute a literal belongs to: "* 3 FETCH (UID 7 BODY[] {12}" -> "BODY[]".
-bool isBodyLiteral(const ImapResponse& partial) {
-  std::string_view line = partial.segments.back();
-  std::size_t brace = line.rfind('{');
-  if (brace == std::string_view::npos) return false;
-  line = line.substr(0, brace);
-  while (line.ends_with(' ')) line.remove_suffix(1);
-  std::size_t start = line.find_last_of(" (");
-  std::string attribute = asciiUpper(line.substr(start == std::string_view::npos ? 0 : start + 1));
-  return attribute.starts_with("BODY[");
-}
 }  // namespace
 
 std::string ImapMailbox::uidl(std::uint32_t uid, std::uint32_t uidValidity) {
@@ -56,7 +42,10 @@ std::string ImapMailbox::uidl(std::uint32_t uid, std::uint32_t uidValidity) {
 }
 
 ImapMailbox::ImapMailbox(uv_loop_t* loop, ImapSettings settings)
-    : loop_(loop), settings_(std::move(settings)) {}
+    : loop_(loop),
+      settings_(std::move(settings)),
+      readAhead_(settings_.readAheadBytes),
+      replay_(loop) {}
 
 ImapMailbox::~ImapMailbox() = default;
 
@@ -227,14 +216,18 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
     }
     if (!uidValidity_) return finishOpen(Error{ErrorCode::Temporary, "no UIDVALIDITY from server"});
     std::vector<backends::MessageRef> messages;
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> order;
     messages.reserve(snapshot_.size());
+    order.reserve(snapshot_.size());
     for (const auto& [uid, data] : snapshot_) {
       if (!data.uid || !data.size) {
         return finishOpen(Error{ErrorCode::Temporary, "incomplete FETCH response from server"});
       }
       messages.push_back({std::to_string(*data.uid), uidl(*data.uid, *uidValidity_), *data.size});
+      order.emplace_back(*data.uid, *data.size);
     }
     snapshot_.clear();
+    readAhead_.setSnapshot(std::move(order));
     finishOpen(std::move(messages));
   };
   connection_->send(std::move(fetch));
@@ -248,118 +241,14 @@ void ImapMailbox::finishOpen(Result<std::vector<backends::MessageRef>> result) {
   done(std::move(result));
 }
 
-void ImapMailbox::retrieve(const backends::MessageRef& message,
-                           std::optional<std::uint32_t> bodyLines, backends::BodySink& sink) {
-  body_ = Retrieval{};
-  body_.sink = &sink;
-  std::from_chars(message.id.data(), message.id.data() + message.id.size(), body_.uid);
-  body_.linesLeft = bodyLines;
-  if (bodyLines) return fetchHeader();
-  ImapCommand command = bodyFetch("BODY.PEEK[]");
-  command.onDone = [this](Result<ImapHead> reply) {
-    if (!reply) return endBody(reply.error());
-    if (reply.value().keyword == "BAD") return endBody(Error{ErrorCode::Temporary, "FETCH failed"});
-    endBody(body_.started ? Status(Ok{}) : Status(Error{ErrorCode::Gone, {}}));
-  };
-  connection_->send(std::move(command));
-}
-
-ImapCommand ImapMailbox::bodyFetch(std::string item) {
-  // BODY.PEEK never sets \Seen (RFC 3501 §6.4.5): POP3 reading must not change IMAP state.
-  ImapCommand command;
-  command.parts = {fmt::format("UID FETCH {} ({})", body_.uid, item)};
-  command.onLiteral = [this](const ImapResponse& partial, std::uint64_t size) {
-    if (!isBodyLiteral(partial)) return LiteralMode::Buffer;
-    if (!body_.started) {
-      body_.started = true;
-      body_.sink->onBodyStart();
-    }
-    body_.rangeReceived += size;
-    return LiteralMode::Stream;
-  };
-  command.onLiteralData = [this](std::string_view bytes) { deliver(bytes); };
-  command.onUntagged = [this](const ImapResponse& response, const ImapHead& head) {
-    // A small body may come as a quoted string instead of a literal.
-    auto data = parseFetch(response, head);
-    if (!data || (data->uid && *data->uid != body_.uid)) return;
-    for (const FetchData::Section& section : data->sections) {
-      if (section.literal || section.nil || !section.name.starts_with("BODY[")) continue;
-      if (!body_.started) {
-        body_.started = true;
-        body_.sink->onBodyStart();
-      }
-      body_.rangeReceived += section.value.size();
-      deliver(section.value);
-    }
-  };
-  return command;
-}
-
-void ImapMailbox::fetchHeader() {
-  ImapCommand command = bodyFetch("BODY.PEEK[HEADER]");
-  command.onDone = [this](Result<ImapHead> reply) {
-    if (!reply) return endBody(reply.error());
-    if (reply.value().keyword == "BAD") return endBody(Error{ErrorCode::Temporary, "FETCH failed"});
-    if (!body_.started) return endBody(Error{ErrorCode::Gone, {}});
-    if (*body_.linesLeft == 0) return endBody(Ok{});
-    body_.rangeSize = kFirstTextRange;
-    fetchTextRange();
-  };
-  connection_->send(std::move(command));
-}
-
-void ImapMailbox::fetchTextRange() {
-  // TOP n m reads the body in growing partial ranges (RFC 3501 §6.4.5 <origin.octets>) until m
-  // lines are out, so a large body is not downloaded for a few lines.
-  body_.rangeReceived = 0;
-  ImapCommand command =
-      bodyFetch(fmt::format("BODY.PEEK[TEXT]<{}.{}>", body_.textOffset, body_.rangeSize));
-  command.onDone = [this](Result<ImapHead> reply) {
-    if (!isOk(reply))
-      return endBody(reply ? Error{ErrorCode::Temporary, "FETCH failed"} : reply.error());
-    if (*body_.linesLeft == 0 || body_.rangeReceived < body_.rangeSize) return endBody(Ok{});
-    body_.textOffset += body_.rangeReceived;
-    body_.rangeSize = std::min(body_.rangeSize * 4, kMaxTextRange);
-    fetchTextRange();
-  };
-  connection_->send(std::move(command));
-}
-
-void ImapMailbox::deliver(std::string_view bytes) {
-  if (!body_.sink) return;
-  if (!body_.linesLeft || body_.rangeSize == 0) return body_.sink->onBodyData(bytes);
-  // Body of a TOP: cut after the LF that ends the last wanted line.
-  std::uint32_t& left = *body_.linesLeft;
-  if (left == 0) return;
-  std::size_t pos = 0;
-  while (left > 0) {
-    std::size_t lf = bytes.find('\n', pos);
-    if (lf == std::string_view::npos) {
-      pos = bytes.size();
-      break;
-    }
-    pos = lf + 1;
-    --left;
-  }
-  body_.sink->onBodyData(bytes.substr(0, pos));
-}
-
-void ImapMailbox::endBody(Status status) {
-  backends::BodySink* sink = body_.sink;
-  body_.sink = nullptr;
-  connection_->resumeReading();  // a retrieval may end while back-pressure paused reading
-  if (sink) sink->onBodyEnd(std::move(status));
-}
-
-void ImapMailbox::pauseBody() {
-  connection_->pauseReading();
-}
-
-void ImapMailbox::resumeBody() {
-  connection_->resumeReading();
-}
-
 void ImapMailbox::commit(const std::vector<backends::MessageRef>& toDelete, Done done) {
+  // Read-ahead still on its way is skipped; the deletion starts once it is answered.
+  readAhead_.dropAll();
+  whenFetchesDone(
+      [this, toDelete, done = std::move(done)]() mutable { commitNow(toDelete, std::move(done)); });
+}
+
+void ImapMailbox::commitNow(const std::vector<backends::MessageRef>& toDelete, Done done) {
   std::vector<std::uint32_t> uids;
   for (const backends::MessageRef& message : toDelete) {
     std::uint32_t uid = 0;

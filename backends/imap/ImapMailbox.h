@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,8 +15,10 @@
 
 #include "imap/ImapConnection.h"
 #include "imap/ImapFetch.h"
+#include "imap/ImapReadAhead.h"
 #include "mailbox/Mailbox.h"
 #include "net/TcpConnector.h"
+#include "net/Timer.h"
 #include "net/TlsContext.h"
 
 namespace popgate::imap {
@@ -30,6 +33,8 @@ struct ImapSettings {
   std::string mailbox = "INBOX";
   std::chrono::milliseconds connectTimeout{10'000};
   std::chrono::milliseconds commandTimeout{60'000};
+  // Bytes of messages fetched ahead of sequential RETRs and held per session (0: off).
+  std::uint64_t readAheadBytes = 256 * 1024;
 };
 
 class ImapMailbox final : public backends::Mailbox, private ImapConnection::Listener {
@@ -57,12 +62,21 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   void finishOpen(Result<std::vector<backends::MessageRef>> result);
 
   // Retrieval: a whole message (RETR), or header then body ranges (TOP).
+  void sendMessageFetch(const std::shared_ptr<BodyFetch>& fetch);
+  std::shared_ptr<BodyFetch> routeFetch(const std::shared_ptr<BodyFetch>& own,
+                                        std::optional<std::uint32_t> uid);
+  // Runs `next` now, or once no whole-message FETCH is pending.
+  void whenFetchesDone(std::function<void()> next);
+  void messageBytes(BodyFetch& fetch, std::string_view bytes);
+  void replayHeld();
+  void startBody();
   ImapCommand bodyFetch(std::string section);
   void fetchHeader();
   void fetchTextRange();
   void deliver(std::string_view bytes);
   void endBody(Status status);
 
+  void commitNow(const std::vector<backends::MessageRef>& toDelete, Done done);
   void deleteMarked(std::vector<std::uint32_t> uids, Done done);
   void storeAndExpunge(const std::string& set, Done done);
   void logout(Done done, Status outcome);
@@ -79,10 +93,18 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   std::uint32_t exists_ = 0;
   SnapshotDone openDone_;
   std::map<std::uint32_t, FetchData> snapshot_;  // by UID: the same order as by sequence
+  ImapReadAhead readAhead_;
+  // Whole-message FETCHes whose command is pending, by UID (never two for one UID).
+  std::map<std::uint32_t, std::shared_ptr<BodyFetch>> inFlight_;
+  std::shared_ptr<BodyFetch> literalTarget_;  // the FETCH the literal being read belongs to
+  std::function<void()> afterFetches_;
+  bool uidBeforeBody_ = false;  // the server names the UID before the body literal
+  net::Timer replay_;           // hands held read-ahead bytes to a retrieval, from the loop
 
   struct Retrieval {
     backends::BodySink* sink = nullptr;
     std::uint32_t uid = 0;
+    std::shared_ptr<BodyFetch> fetch;  // RETR: the whole-message fetch it reads
     bool started = false;
     std::optional<std::uint32_t> linesLeft;  // TOP: body lines still to send
     std::uint64_t textOffset = 0;

@@ -2,6 +2,7 @@
 // popgate's configuration as plain values. ConfigLoader fills it from YAML and validates it.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +37,8 @@ struct BackendConfig {
   std::string mailbox = "INBOX";
   std::chrono::seconds connectTimeout{10};
   std::chrono::seconds commandTimeout{60};
+  // Messages fetched ahead of a client that RETRs in order, held per session (0: off).
+  std::uint64_t readAheadBytes = 256 * 1024;
   TlsMode tls = TlsMode::None;
   net::TlsClientSettings tlsClient;  // serverName defaults to host
 };

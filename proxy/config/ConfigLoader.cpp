@@ -15,6 +15,8 @@ namespace popgate::config {
 
 namespace {
 
+constexpr std::uint64_t kMaxReadAheadBytes = 16 * 1024 * 1024;
+
 class Reader {
  public:
   explicit Reader(LoadedConfig& out) : out_(out) {}
@@ -192,9 +194,19 @@ void readBackends(Reader& r, const YAML::Node& node, Config& config) {
       continue;
     }
     for (const auto& field : body) {
-      static const std::set<std::string> known = {
-          "type", "host",    "port",   "mailbox",     "connect_timeout_s", "command_timeout_s",
-          "tls",  "ca_file", "verify", "server_name", "client_cert",       "client_key"};
+      static const std::set<std::string> known = {"type",
+                                                  "host",
+                                                  "port",
+                                                  "mailbox",
+                                                  "connect_timeout_s",
+                                                  "command_timeout_s",
+                                                  "read_ahead_bytes",
+                                                  "tls",
+                                                  "ca_file",
+                                                  "verify",
+                                                  "server_name",
+                                                  "client_cert",
+                                                  "client_key"};
       std::string key = field.first.as<std::string>("");
       if (!known.count(key)) r.problem(field.first, "unknown key '" + key + "' in backend");
     }
@@ -213,6 +225,11 @@ void readBackends(Reader& r, const YAML::Node& node, Config& config) {
       r.seconds(body["connect_timeout_s"], "connect_timeout_s", backend.connectTimeout);
     if (body["command_timeout_s"])
       r.seconds(body["command_timeout_s"], "command_timeout_s", backend.commandTimeout);
+    if (body["read_ahead_bytes"] &&
+        r.scalar(body["read_ahead_bytes"], "read_ahead_bytes", backend.readAheadBytes) &&
+        backend.readAheadBytes > kMaxReadAheadBytes) {
+      r.problem(body["read_ahead_bytes"], "read_ahead_bytes must be at most 16777216 (16 MiB)");
+    }
     if (body["tls"]) readTlsMode(r, body["tls"], backend.tls);
     net::TlsClientSettings& client = backend.tlsClient;
     if (body["ca_file"]) r.scalar(body["ca_file"], "ca_file", client.caFile);

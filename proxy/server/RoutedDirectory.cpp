@@ -38,6 +38,7 @@ Result<pop3::MailboxDirectory::Entry> RoutedDirectory::resolve(std::string_view 
   imap.mailbox = settings.mailbox;
   imap.connectTimeout = settings.connectTimeout;
   imap.commandTimeout = settings.commandTimeout;
+  imap.readAheadBytes = settings.readAheadBytes;
   Entry entry;
   entry.mailbox = std::make_unique<imap::ImapMailbox>(loop_, std::move(imap));
   entry.lockKey = settings.name + '\0' + route.value().upstreamUser;

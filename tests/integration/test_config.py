@@ -89,6 +89,14 @@ class CheckConfigTest(unittest.TestCase):
         self.assertNotEqual(code, 0)
         self.assertRegex(out, r"FILE:\d+: error: ")
 
+    def test_read_ahead_bytes_is_bounded(self):
+        code, out = check(VALID.replace("mailbox: INBOX", "mailbox: INBOX\n    read_ahead_bytes: 0"))
+        self.assertEqual(code, 0, out)
+        code, out = check(VALID.replace("mailbox: INBOX",
+                                        "mailbox: INBOX\n    read_ahead_bytes: 99999999"))
+        self.assertNotEqual(code, 0)
+        self.assertIn("FILE:13: error: read_ahead_bytes must be at most 16777216 (16 MiB)", out)
+
     def test_short_idle_timeout_is_a_warning_not_an_error(self):
         code, out = check(VALID.replace("idle_timeout_s: 600", "idle_timeout_s: 5"))
         self.assertEqual(code, 0, out)

@@ -80,6 +80,14 @@ class DifferentialTest(pf.GatewayTestCase):
                               "RETR 1"])
         self.compare(gw, dc, ["QUIT"])
 
+    def test_read_ahead_with_jumps_and_top(self):
+        # Sequential RETRs make popgate fetch the next messages ahead (Dovecot answers those
+        # pipelined FETCHes interleaved); jumps, TOP and DELE in between must change nothing.
+        gw, dc = self.sessions()
+        self.compare(gw, dc, ["RETR 1", "RETR 2", "TOP 3 1", "RETR 3", "RETR 4", "RETR 6",
+                              "RETR 5", "RETR 6", "RETR 7", "DELE 8", "RETR 8", "RETR 9",
+                              "RETR 1", "RETR 2", "RETR 3", "RSET", "QUIT"])
+
     def test_pipelined_batch_answered_in_order(self):
         gw, dc = self.sessions()
         batch = ["STAT", "LIST", "UIDL 2", "TOP 2 1", "RETR 3", "LIST 99", "NOOP", "UIDL",

@@ -146,5 +146,32 @@ TEST(ParseFetch, GarbageIsRejected) {
   }
 }
 
+// A partial response as the parser hands it over when a literal starts.
+ImapResponse partial(std::vector<std::string> segments) {
+  ImapResponse response;
+  response.segments = std::move(segments);
+  response.literals.resize(response.segments.size() - 1);
+  return response;
+}
+
+TEST(UidBeforeLiteral, DovecotOrder) {
+  EXPECT_EQ(uidBeforeLiteral(partial({"* 3 FETCH (UID 7 BODY[] {12}"})), 7u);
+  EXPECT_EQ(uidBeforeLiteral(partial({"* 3 FETCH (FLAGS (\\Seen) uid 42 BODY[] {12}"})), 42u);
+  EXPECT_TRUE(isBodyLiteral(partial({"* 3 FETCH (UID 7 BODY[] {12}"})));
+  EXPECT_FALSE(isBodyLiteral(partial({"* 3 FETCH (UID 7 ENVELOPE (\"date\" {12}"})));
+}
+
+TEST(UidBeforeLiteral, InAnEarlierSegment) {
+  EXPECT_EQ(uidBeforeLiteral(partial({"* 3 FETCH (UID 9 BODY[HEADER] {5}", ") BODY[] {12}"})), 9u);
+}
+
+TEST(UidBeforeLiteral, AbsentOrOnlyLookalikes) {
+  EXPECT_FALSE(uidBeforeLiteral(partial({"* 3 FETCH (BODY[] {12}"})));
+  EXPECT_FALSE(uidBeforeLiteral(partial({"* 3 FETCH (X-UID 5 BODY[] {12}"})));
+  EXPECT_FALSE(uidBeforeLiteral(partial({"* 3 FETCH (ENVELOPE (\" UID 5\") BODY[] {12}"})));
+  EXPECT_FALSE(uidBeforeLiteral(partial({"* 3 FETCH (BODY[HEADER.FIELDS (UID 5)] {12}"})));
+  EXPECT_FALSE(uidBeforeLiteral(partial({"* 3 FETCH (UID 5x BODY[] {12}"})));
+}
+
 }  // namespace
 }  // namespace popgate::imap

@@ -66,6 +66,14 @@ void RecordingSink::onBodyEnd(Status status) {
   end = std::move(status);
 }
 
+void RecordingSink::reset() {
+  starts = 0;
+  chunks = 0;
+  data.clear();
+  end.reset();
+  afterData = nullptr;
+}
+
 ImapMailboxTest::ImapMailboxTest() {
   server_.setGreeting(
       "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN] "
@@ -87,6 +95,7 @@ ImapSettings ImapMailboxTest::settings() const {
   settings.port = server_.port();
   settings.connectTimeout = std::chrono::seconds(1);
   settings.commandTimeout = std::chrono::seconds(1);
+  settings.readAheadBytes = readAheadBytes_;
   return settings;
 }
 

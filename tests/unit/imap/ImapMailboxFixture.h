@@ -30,6 +30,7 @@ class RecordingSink final : public backends::BodySink {
   void onBodyStart() override;
   void onBodyData(std::string_view bytes) override;
   void onBodyEnd(Status status) override;
+  void reset();  // for the next retrieval
 
   int starts = 0;
   int chunks = 0;
@@ -82,6 +83,7 @@ class ImapMailboxTest : public ::testing::Test {
   std::optional<std::string> loginReply_;  // the tagged reply to LOGIN after the tag
   std::vector<std::pair<std::uint32_t, std::string>> messages_;  // (UID, content), by sequence
   std::function<bool(const Command&)> override_;
+  std::uint64_t readAheadBytes_ = ImapSettings{}.readAheadBytes;
 
   // Outcomes.
   std::optional<Result<std::vector<MessageRef>>> opened_;
