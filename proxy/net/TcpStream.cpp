@@ -2,6 +2,8 @@
 
 #include <array>
 #include <memory>
+#include <utility>
+#include <vector>
 
 namespace popgate::net {
 
@@ -12,7 +14,8 @@ thread_local std::array<char, 64 * 1024> readBuffer;
 
 struct WriteRequest {
   uv_write_t req;
-  std::string data;
+  std::vector<std::string> parts;
+  std::size_t bytes = 0;
 };
 
 struct ShutdownRequest {
@@ -62,22 +65,40 @@ void TcpStream::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) 
 
 void TcpStream::write(std::string bytes) {
   if (closed_ || closing_ || deferredFailure_ || bytes.empty()) return;
+  queued_ += bytes.size();
+  pendingBytes_ += bytes.size();
+  pending_.push_back(std::move(bytes));
+  if (queued_ > kHighWater) wasCongested_ = true;
+  if (pendingBytes_ >= kFlushBytes) return flush();
+  if (pending_.size() > 1) return;  // already scheduled
+  if (!flushTimer_) flushTimer_ = std::make_unique<Timer>(handle_.get()->loop);
+  flushTimer_->start(std::chrono::milliseconds(0), [this] { flush(); });
+}
+
+void TcpStream::flush() {
+  if (pending_.empty()) return;
+  if (flushTimer_) flushTimer_->stop();
   auto request = std::make_unique<WriteRequest>();
-  request->data = std::move(bytes);
-  uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
-  std::size_t size = request->data.size();
-  int rc = uv_write(&request->req, handle_.stream(), &buf, 1, [](uv_write_t* req, int status) {
-    std::unique_ptr<WriteRequest> done(reinterpret_cast<WriteRequest*>(req));
-    auto* self = static_cast<TcpStream*>(req->handle->data);
-    if (self) self->writeDone(done->data.size(), status);
-  });
+  request->parts = std::move(pending_);
+  request->bytes = std::exchange(pendingBytes_, 0);
+  pending_.clear();
+  std::vector<uv_buf_t> bufs;
+  bufs.reserve(request->parts.size());
+  for (std::string& part : request->parts) {
+    bufs.push_back(uv_buf_init(part.data(), static_cast<unsigned>(part.size())));
+  }
+  int rc = uv_write(&request->req, handle_.stream(), bufs.data(),
+                    static_cast<unsigned>(bufs.size()), [](uv_write_t* req, int status) {
+                      std::unique_ptr<WriteRequest> done(reinterpret_cast<WriteRequest*>(req));
+                      auto* self = static_cast<TcpStream*>(req->handle->data);
+                      if (self) self->writeDone(done->bytes, status);
+                    });
   if (rc != 0) {
+    queued_ -= request->bytes;
     failLater(Error{ErrorCode::Temporary, uv_strerror(rc)});
     return;
   }
   static_cast<void>(request.release());  // owned by libuv until the write callback
-  queued_ += size;
-  if (queued_ > kHighWater) wasCongested_ = true;
 }
 
 void TcpStream::writeDone(std::size_t bytes, int status) {
@@ -94,6 +115,7 @@ void TcpStream::writeDone(std::size_t bytes, int status) {
 
 void TcpStream::closeAfterFlush() {
   if (closing_ || closed_) return;
+  flush();
   closing_ = true;
   stopReading();
   // uv_shutdown waits for queued writes, then sends FIN; closing only after it avoids a reset
