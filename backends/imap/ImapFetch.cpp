@@ -52,6 +52,37 @@ std::optional<FetchData> parseFetch(const ImapResponse& response, const ImapHead
   }
 }
 
+std::optional<std::pair<std::uint32_t, std::uint64_t>> parseUidAndSize(std::string_view line) {
+  std::size_t open = line.find('(');
+  if (open == std::string_view::npos || !line.ends_with(')')) return std::nullopt;
+  std::string_view items = line.substr(open + 1, line.size() - open - 2);
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint64_t> size;
+  for (int i = 0; i < 2; ++i) {
+    std::size_t space = items.find(' ');
+    if (space == std::string_view::npos) return std::nullopt;
+    std::string_view name = items.substr(0, space);
+    items.remove_prefix(space + 1);
+    std::size_t end = std::min(items.find(' '), items.size());
+    std::string_view digits = items.substr(0, end);
+    items.remove_prefix(std::min(end + 1, items.size()));
+    std::uint64_t value = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec != std::errc() || ptr != digits.data() + digits.size() || digits.empty()) {
+      return std::nullopt;
+    }
+    if (asciiEqualsUpper(name, "UID") && !uid && value <= UINT32_MAX) {
+      uid = static_cast<std::uint32_t>(value);
+    } else if (asciiEqualsUpper(name, "RFC822.SIZE") && !size) {
+      size = value;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!items.empty() || !uid || !size) return std::nullopt;
+  return std::pair{*uid, *size};
+}
+
 bool isBodyLiteral(const ImapResponse& partial) {
   std::string_view line = partial.segments.back();
   std::size_t brace = line.rfind('{');

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "imap/ImapResponse.h"
@@ -25,6 +27,10 @@ struct FetchData {
 
 // nullopt when the response is not a well-formed "* n FETCH (...)".
 std::optional<FetchData> parseFetch(const ImapResponse& response, const ImapHead& head);
+
+// The snapshot's common case, without tokenizing: "* 3 FETCH (UID 7 RFC822.SIZE 1234)" (either
+// order, any case) -> (7, 1234). nullopt for any other shape (then use parseFetch).
+std::optional<std::pair<std::uint32_t, std::uint64_t>> parseUidAndSize(std::string_view line);
 
 // Whether the literal that starts after `partial` is a message section: in
 // "* 3 FETCH (UID 7 BODY[] {12}" it belongs to BODY[].

@@ -45,7 +45,7 @@ ImapMailbox::ImapMailbox(uv_loop_t* loop, ImapSettings settings)
     : loop_(loop),
       settings_(std::move(settings)),
       readAhead_(settings_.readAheadBytes),
-      replay_(loop) {}
+      soon_(loop) {}
 
 ImapMailbox::~ImapMailbox() = default;
 
@@ -201,11 +201,16 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
   fetch.onUntagged = [this](const ImapResponse& response, const ImapHead& head) {
     // Keyed by UID, which every response to a UID command carries (RFC 3501 §6.4.8): an
     // EXPUNGE may come in the middle (§7.4.1) and renumber the messages after it.
+    if (head.keyword != "FETCH") return;
+    if (response.literals.empty()) {
+      if (auto fast = parseUidAndSize(response.segments[0])) {
+        snapshot_.push_back({fast->first, fast->second});
+        return;
+      }
+    }
     auto data = parseFetch(response, head);
     if (!data || !data->uid) return;
-    FetchData& entry = snapshot_[*data->uid];
-    entry.uid = data->uid;
-    if (data->size) entry.size = data->size;
+    snapshot_.push_back({*data->uid, data->size});
   };
   fetch.onDone = [this](Result<ImapHead> reply) {
     if (!openDone_) return;
@@ -215,18 +220,26 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
                               : reply.error());
     }
     if (!uidValidity_) return finishOpen(Error{ErrorCode::Temporary, "no UIDVALIDITY from server"});
+    // Servers answer in UID order, but may send a message twice (say FLAGS without the size).
+    std::stable_sort(snapshot_.begin(), snapshot_.end(),
+                     [](const SnapshotEntry& a, const SnapshotEntry& b) { return a.uid < b.uid; });
     std::vector<backends::MessageRef> messages;
     std::vector<std::pair<std::uint32_t, std::uint64_t>> order;
     messages.reserve(snapshot_.size());
     order.reserve(snapshot_.size());
-    for (const auto& [uid, data] : snapshot_) {
-      if (!data.uid || !data.size) {
+    for (std::size_t i = 0; i < snapshot_.size();) {
+      std::uint32_t uid = snapshot_[i].uid;
+      std::optional<std::uint64_t> size;
+      for (; i < snapshot_.size() && snapshot_[i].uid == uid; ++i) {
+        if (!size) size = snapshot_[i].size;
+      }
+      if (!size) {
         return finishOpen(Error{ErrorCode::Temporary, "incomplete FETCH response from server"});
       }
-      messages.push_back({std::to_string(*data.uid), uidl(*data.uid, *uidValidity_), *data.size});
-      order.emplace_back(*data.uid, *data.size);
+      messages.push_back({std::to_string(uid), uidl(uid, *uidValidity_), *size});
+      order.emplace_back(uid, *size);
     }
-    snapshot_.clear();
+    snapshot_ = {};
     readAhead_.setSnapshot(std::move(order));
     finishOpen(std::move(messages));
   };
@@ -320,11 +333,12 @@ void ImapMailbox::storeAndExpunge(const std::string& set, Done done) {
 }
 
 void ImapMailbox::logout(Done done, Status outcome) {
-  ImapCommand command{{"LOGOUT"}, {}, {}, {}, {}, {}};
-  command.onDone = [done = std::move(done), outcome = std::move(outcome)](Result<ImapHead>) {
-    done(outcome);
-  };
-  connection_->send(std::move(command));
+  // The outcome is known: LOGOUT's answer adds nothing, so the client's +OK (or -ERR) does not
+  // wait for it. The command still leaves before the connection closes (TcpStream sends what it
+  // gathered when it is destroyed), so the server logs a clean logout.
+  connection_->send(ImapCommand{{"LOGOUT"}, {}, {}, {}, {}, {}});
+  soon_.start(std::chrono::milliseconds(0),
+              [done = std::move(done), outcome = std::move(outcome)] { done(outcome); });
 }
 
 }  // namespace popgate::imap

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "imap/ImapConnection.h"
 #include "imap/ImapFetch.h"
@@ -92,14 +93,18 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   bool uidValidityChanged_ = false;
   std::uint32_t exists_ = 0;
   SnapshotDone openDone_;
-  std::map<std::uint32_t, FetchData> snapshot_;  // by UID: the same order as by sequence
+  struct SnapshotEntry {
+    std::uint32_t uid;
+    std::optional<std::uint64_t> size;
+  };
+  std::vector<SnapshotEntry> snapshot_;  // as the snapshot FETCH answers
   ImapReadAhead readAhead_;
   // Whole-message FETCHes whose command is pending, by UID (never two for one UID).
   std::map<std::uint32_t, std::shared_ptr<BodyFetch>> inFlight_;
   std::shared_ptr<BodyFetch> literalTarget_;  // the FETCH the literal being read belongs to
   std::function<void()> afterFetches_;
   bool uidBeforeBody_ = false;  // the server names the UID before the body literal
-  net::Timer replay_;           // hands held read-ahead bytes to a retrieval, from the loop
+  net::Timer soon_;             // callbacks that must not run inside the call that caused them
 
   struct Retrieval {
     backends::BodySink* sink = nullptr;

@@ -36,7 +36,7 @@ void ImapMailbox::retrieve(const backends::MessageRef& message,
   if (body_.fetch) {
     // Fetched ahead: what has arrived is handed over from the loop (never from inside this
     // call); the rest streams as it comes.
-    replay_.start(std::chrono::milliseconds(0), [this] { replayHeld(); });
+    soon_.start(std::chrono::milliseconds(0), [this] { replayHeld(); });
     for (const std::shared_ptr<BodyFetch>& ahead : toSend) sendMessageFetch(ahead);
     return;
   }

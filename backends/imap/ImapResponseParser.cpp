@@ -66,10 +66,13 @@ Status ImapResponseParser::lineComplete(Handler& handler) {
   response_.segments.push_back(std::move(line_));
   line_.clear();
   if (!literalSize) {
-    ImapResponse done = std::move(response_);
-    response_ = ImapResponse{};
     bufferedInResponse_ = 0;
-    handler.onResponse(done);
+    handler.onResponse(response_);
+    // The next response reuses this one's buffers (a snapshot is hundreds of short lines).
+    if (!response_.segments.empty()) line_ = std::move(response_.segments.front());
+    line_.clear();
+    response_.segments.clear();
+    response_.literals.clear();
     return Ok{};
   }
   if (response_.literals.size() >= kMaxLiterals) {

@@ -29,6 +29,14 @@ TcpStream::TcpStream(uv_loop_t* loop) {
   handle_.get()->data = this;
 }
 
+TcpStream::~TcpStream() {
+  if (pending_.empty() || closed_ || uv_stream_get_write_queue_size(handle_.stream()) > 0) return;
+  for (std::string& part : pending_) {
+    uv_buf_t buf = uv_buf_init(part.data(), static_cast<unsigned>(part.size()));
+    if (uv_try_write(handle_.stream(), &buf, 1) != static_cast<int>(part.size())) break;
+  }
+}
+
 void TcpStream::setConnected() {
   uv_tcp_nodelay(handle_.get(), 1);
 }

@@ -15,7 +15,8 @@ namespace popgate::net {
 class TcpStream final : public ByteStream {
  public:
   explicit TcpStream(uv_loop_t* loop);
-  ~TcpStream() override = default;
+  // Sends what is still gathered if the socket takes it at once (a last LOGOUT), then closes.
+  ~TcpStream() override;
 
   uv_tcp_t* handle() { return handle_.get(); }
   // After accept or connect: disables Nagle (multi-line replies must not wait for delayed ACKs).

@@ -146,6 +146,23 @@ TEST(ParseFetch, GarbageIsRejected) {
   }
 }
 
+TEST(ParseUidAndSize, SnapshotLines) {
+  using Pair = std::pair<std::uint32_t, std::uint64_t>;
+  EXPECT_EQ(parseUidAndSize("* 3 FETCH (UID 7 RFC822.SIZE 1234)"), Pair(7, 1234));
+  EXPECT_EQ(parseUidAndSize("* 3 FETCH (rfc822.size 0 uid 4294967295)"), Pair(4294967295u, 0));
+  for (std::string_view line : {
+           "* 3 FETCH (UID 7)",                                // no size: the slow path
+           "* 3 FETCH (UID 7 RFC822.SIZE 12 FLAGS (\\Seen))",  // more items
+           "* 3 FETCH (UID 7 UID 8)",                          // twice
+           "* 3 FETCH (UID 4294967296 RFC822.SIZE 1)",         // out of range
+           "* 3 FETCH (UID 7 RFC822.SIZE 12x)",                // not a number
+           "* 3 FETCH (UID  RFC822.SIZE 12)",                  // empty
+           "* 3 FETCH (UID 7 RFC822.SIZE 12",                  // unterminated
+       }) {
+    EXPECT_FALSE(parseUidAndSize(line)) << line;
+  }
+}
+
 // A partial response as the parser hands it over when a literal starts.
 ImapResponse partial(std::vector<std::string> segments) {
   ImapResponse response;

@@ -63,7 +63,7 @@ TEST_F(ImapMailboxCommitTest, SuccessOnlyAfterExpungeOk) {
   server_.reply(*expunge, "OK Expunge completed.");
   ASSERT_TRUE(runner_.runUntil([&] { return committed_.has_value(); }));
   EXPECT_TRUE(*committed_);
-  EXPECT_TRUE(server_.sawCommand("LOGOUT"));
+  EXPECT_TRUE(runner_.runUntil([&] { return server_.sawCommand("LOGOUT"); }));
 }
 
 TEST_F(ImapMailboxCommitTest, WithoutUidplusNothingIsDeleted) {

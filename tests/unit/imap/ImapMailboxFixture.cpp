@@ -166,6 +166,8 @@ Status ImapMailboxTest::commit(const std::vector<std::uint32_t>& uids) {
   if (!runner_.runUntil([this] { return committed_.has_value(); })) {
     return Error{ErrorCode::Invalid, "test: commit did not finish"};
   }
+  // The outcome does not wait for LOGOUT's answer; let the server read the LOGOUT.
+  runner_.runUntil([this] { return server_.sawCommand("LOGOUT"); });
   return *committed_;
 }
 
