@@ -3,6 +3,7 @@
 // implement it on top of another ByteStream, so POP3 and IMAP code never see the difference.
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,13 @@ class ByteStream {
   virtual void startReading() = 0;
   virtual void stopReading() = 0;
   virtual void write(std::string bytes) = 0;
+  // Bytes the caller owns only during the call; a stream that can send them at once need not
+  // copy them. The default copies.
+  virtual void writePieces(std::span<const std::string_view> pieces) {
+    std::string bytes;
+    for (std::string_view piece : pieces) bytes.append(piece);
+    write(std::move(bytes));
+  }
   virtual std::size_t queuedBytes() const = 0;
   bool congested() const { return queuedBytes() > kHighWater; }
   // Sends what is queued, then closes; onClosed follows.

@@ -1,5 +1,6 @@
 #include "net/TcpStream.h"
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <utility>
@@ -81,6 +82,47 @@ void TcpStream::write(std::string bytes) {
   if (pending_.size() > 1) return;  // already scheduled
   if (!flushTimer_) flushTimer_ = std::make_unique<Timer>(handle_.get()->loop);
   flushTimer_->start(std::chrono::milliseconds(0), [this] { flush(); });
+}
+
+void TcpStream::writePieces(std::span<const std::string_view> pieces) {
+  if (closed_ || closing_ || deferredFailure_) return;
+  std::size_t total = 0;
+  for (std::string_view piece : pieces) total += piece.size();
+  if (total < kFlushBytes || uv_stream_get_write_queue_size(handle_.stream()) > 0) {
+    std::string copy;
+    copy.reserve(total);
+    for (std::string_view piece : pieces) copy.append(piece);
+    return write(std::move(copy));
+  }
+  // What was gathered earlier in this turn goes first, in the same writev.
+  std::vector<uv_buf_t> bufs;
+  bufs.reserve(pending_.size() + pieces.size());
+  for (std::string& part : pending_) {
+    bufs.push_back(uv_buf_init(part.data(), static_cast<unsigned>(part.size())));
+  }
+  for (std::string_view piece : pieces) {
+    bufs.push_back(
+        uv_buf_init(const_cast<char*>(piece.data()), static_cast<unsigned>(piece.size())));
+  }
+  int rc = uv_try_write(handle_.stream(), bufs.data(), static_cast<unsigned>(bufs.size()));
+  if (rc < 0 && rc != UV_EAGAIN) {
+    failLater(Error{ErrorCode::Temporary, uv_strerror(rc)});
+    return;
+  }
+  std::size_t skip = rc > 0 ? static_cast<std::size_t>(rc) : 0;
+  std::string rest;
+  for (const uv_buf_t& buf : bufs) {
+    std::size_t taken = std::min<std::size_t>(skip, buf.len);
+    skip -= taken;
+    rest.append(buf.base + taken, buf.len - taken);
+  }
+  queued_ -= pendingBytes_;
+  pendingBytes_ = 0;
+  pending_.clear();
+  if (flushTimer_) flushTimer_->stop();
+  if (rest.empty()) return;
+  write(std::move(rest));
+  flush();  // the kernel is full: queue the rest now, the write callback reports the drain
 }
 
 void TcpStream::flush() {

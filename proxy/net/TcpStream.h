@@ -29,6 +29,9 @@ class TcpStream final : public ByteStream {
   // next turn (or at once past kFlushBytes): the "+OK", the body and the final "." of a RETR
   // make one segment instead of three, and one wake-up of the reader.
   void write(std::string bytes) override;
+  // Large pieces (a RETR chunk) go straight from the caller's memory to the kernel when nothing
+  // else is waiting; only what the kernel does not take is copied.
+  void writePieces(std::span<const std::string_view> pieces) override;
   std::size_t queuedBytes() const override { return queued_; }
   void closeAfterFlush() override;
   std::string peerAddress() const override;

@@ -444,10 +444,10 @@ void Session::onBodyStart() {
 }
 
 void Session::onBodyData(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() + bytes.size() / 32 + 16);
-  stuffer_.append(bytes, out);
-  sink_.send(std::move(out));
+  // Pieces, not a stuffed copy: the connection copies only what the socket does not take.
+  bodyPieces_.clear();
+  stuffer_.append(bytes, bodyPieces_);
+  sink_.sendPieces(bodyPieces_);
   if (!bodyPaused_ && sink_.congested()) {
     bodyPaused_ = true;
     mailbox_->pauseBody();

@@ -127,6 +127,7 @@ class Session final : private backends::BodySink {
   bool bodyStarted_ = false;
   bool bodyPaused_ = false;
   DotStuffer stuffer_;
+  std::vector<std::string_view> bodyPieces_;  // reused for every chunk
 };
 
 }  // namespace popgate::pop3

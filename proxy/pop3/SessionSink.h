@@ -3,7 +3,9 @@
 // a libuv stream; tests implement it with a transcript recorder.
 
 #include <cstddef>
+#include <span>
 #include <string>
+#include <string_view>
 
 namespace popgate::pop3 {
 
@@ -11,6 +13,13 @@ class SessionSink {
  public:
   virtual ~SessionSink() = default;
   virtual void send(std::string bytes) = 0;
+  // The same for bytes the caller owns only during the call (a message chunk in the read
+  // buffer): a connection may hand them to the socket without a copy.
+  virtual void sendPieces(std::span<const std::string_view> pieces) {
+    std::string bytes;
+    for (std::string_view piece : pieces) bytes.append(piece);
+    send(std::move(bytes));
+  }
   // True while the client's write queue is above its high-water mark; the connection calls
   // Session::onDrained() once it falls below the low-water mark.
   virtual bool congested() const = 0;

@@ -46,6 +46,10 @@ void Pop3Connection::send(std::string bytes) {
   stream_->write(std::move(bytes));
 }
 
+void Pop3Connection::sendPieces(std::span<const std::string_view> pieces) {
+  stream_->writePieces(pieces);
+}
+
 void Pop3Connection::close() {
   idleTimer_.stop();
   stream_->closeAfterFlush();

@@ -36,6 +36,7 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
 
  private:
   void send(std::string bytes) override;
+  void sendPieces(std::span<const std::string_view> pieces) override;
   bool congested() const override { return stream_->congested(); }
   void pauseInput() override { stream_->stopReading(); }
   void resumeInput() override { stream_->startReading(); }

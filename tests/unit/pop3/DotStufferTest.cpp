@@ -19,6 +19,22 @@ std::string stuffChunks(const std::vector<std::string_view>& chunks) {
   return out;
 }
 
+// The pieces form (views into each chunk, used for large RETR chunks) joined up.
+std::string stuffChunksAsPieces(const std::vector<std::string_view>& chunks) {
+  DotStuffer stuffer;
+  std::string out;
+  for (std::string_view chunk : chunks) {
+    std::vector<std::string_view> pieces;
+    stuffer.append(chunk, pieces);
+    for (std::string_view piece : pieces) {
+      EXPECT_FALSE(piece.empty());
+      out.append(piece);
+    }
+  }
+  stuffer.finish(out);
+  return out;
+}
+
 // Stuffs `message` in one chunk and checks that every other way of cutting it into chunks
 // (one byte at a time, two pieces at every position, three pieces at every pair of positions,
 // empty chunks in between) gives the same bytes.
@@ -32,8 +48,13 @@ std::string stuff(std::string_view message) {
   }
   EXPECT_EQ(stuffChunks(bytewise), whole) << "one byte at a time";
 
+  EXPECT_EQ(stuffChunksAsPieces({message}), whole) << "as pieces";
+  EXPECT_EQ(stuffChunksAsPieces(bytewise), whole) << "as pieces, one byte at a time";
+
   for (std::size_t a = 0; a <= message.size(); ++a) {
     EXPECT_EQ(stuffChunks({message.substr(0, a), message.substr(a)}), whole) << "split at " << a;
+    EXPECT_EQ(stuffChunksAsPieces({message.substr(0, a), message.substr(a)}), whole)
+        << "as pieces, split at " << a;
     for (std::size_t b = a; b <= message.size(); ++b) {
       EXPECT_EQ(stuffChunks({message.substr(0, a), message.substr(a, b - a), message.substr(b)}),
                 whole)
