@@ -32,6 +32,8 @@ class TcpStream final : public ByteStream {
   // Large pieces (a RETR chunk) go straight from the caller's memory to the kernel when nothing
   // else is waiting; only what the kernel does not take is copied.
   void writePieces(std::span<const std::string_view> pieces) override;
+  // Sends what was gathered now instead of at the next turn of the loop.
+  void flush();
   std::size_t queuedBytes() const override { return queued_; }
   void closeAfterFlush() override;
   std::string peerAddress() const override;
@@ -39,7 +41,6 @@ class TcpStream final : public ByteStream {
  private:
   static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static constexpr std::size_t kFlushBytes = 64 * 1024;
-  void flush();
   void writeDone(std::size_t bytes, int status);
   void fail(Status reason);
   void failLater(Status reason);

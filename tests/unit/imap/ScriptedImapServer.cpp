@@ -51,6 +51,7 @@ void ScriptedImapServer::sendSlowly(std::vector<std::string> pieces,
 void ScriptedImapServer::sendNextPiece() {
   if (nextPiece_ >= slowPieces_.size()) return;
   send(slowPieces_[nextPiece_++]);
+  if (client_) client_->flush();  // one segment per piece: the client should read them apart
   if (nextPiece_ < slowPieces_.size()) slowTimer_.start(gap_, [this] { sendNextPiece(); });
 }
 
