@@ -103,8 +103,9 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   std::map<std::uint32_t, std::shared_ptr<BodyFetch>> inFlight_;
   std::shared_ptr<BodyFetch> literalTarget_;  // the FETCH the literal being read belongs to
   std::function<void()> afterFetches_;
-  bool uidBeforeBody_ = false;  // the server names the UID before the body literal
-  net::Timer soon_;             // callbacks that must not run inside the call that caused them
+  bool uidBeforeBody_ = false;       // the server names the UID before the body literal
+  bool skippedUnnamedBody_ = false;  // a body literal without a UID was skipped
+  net::Timer soon_;                  // callbacks that must not run inside the call that caused them
 
   struct Retrieval {
     backends::BodySink* sink = nullptr;

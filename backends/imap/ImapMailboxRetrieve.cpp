@@ -73,6 +73,14 @@ void ImapMailbox::sendMessageFetch(const std::shared_ptr<BodyFetch>& fetch) {
     if (!isBodyLiteral(partial)) return LiteralMode::Buffer;
     std::optional<std::uint32_t> uid = uidBeforeLiteral(partial);
     if (uid) uidBeforeBody_ = true;
+    if (!uid && inFlight_.size() > 1) {
+      // A server that named the UID first before now does not: whose body this is shows only
+      // after it. Never guess (a wrong guess sends one message's bytes as another's): skip it,
+      // fail that FETCH once its UID is read, and stop reading ahead.
+      uidBeforeBody_ = false;
+      skippedUnnamedBody_ = true;
+      return LiteralMode::Skip;
+    }
     literalTarget_ = routeFetch(fetch, uid);
     if (!literalTarget_ || literalTarget_->dropped) {
       literalTarget_.reset();
@@ -89,6 +97,13 @@ void ImapMailbox::sendMessageFetch(const std::shared_ptr<BodyFetch>& fetch) {
   command.onUntagged = [this, fetch](const ImapResponse& response, const ImapHead& head) {
     // A small body may come as a quoted string instead of a literal.
     auto data = parseFetch(response, head);
+    if (std::exchange(skippedUnnamedBody_, false)) {
+      if (data && data->uid) {
+        if (auto skipped = routeFetch(fetch, data->uid)) skipped->unroutable = true;
+      } else {
+        for (auto& [uid, pending] : inFlight_) pending->unroutable = true;
+      }
+    }
     if (!data) return;
     std::shared_ptr<BodyFetch> target = routeFetch(fetch, data->uid);
     if (!target) return;
@@ -108,6 +123,8 @@ void ImapMailbox::sendMessageFetch(const std::shared_ptr<BodyFetch>& fetch) {
       status = reply.error();
     else if (reply.value().keyword == "BAD")
       status = Error{ErrorCode::Temporary, "FETCH failed"};
+    else if (fetch->unroutable)
+      status = Error{ErrorCode::Temporary, "IMAP server sent a body without naming its UID first"};
     else if (!fetch->started)
       status = Error{ErrorCode::Gone, {}};
     if (fetch->attached)

@@ -35,7 +35,7 @@ std::shared_ptr<BodyFetch> ImapReadAhead::take(std::uint32_t uid) {
   while (!ahead_.empty()) {
     std::shared_ptr<BodyFetch> fetch = std::move(ahead_.front());
     ahead_.pop_front();
-    if (fetch->uid == uid && !fetch->dropped) return fetch;
+    if (fetch->uid == uid && !fetch->dropped && !fetch->unroutable) return fetch;
     fetch->dropped = true;
     std::string().swap(fetch->held);
     if (fetch->uid == uid) break;

@@ -37,6 +37,7 @@ struct BodyFetch {
   bool attached = false;      // the running retrieval reads it: bytes go straight to the sink
   bool dropped = false;       // nobody will ask for it: what still arrives is discarded
   bool started = false;       // a body arrived
+  bool unroutable = false;    // its body came without a UID among other FETCHes, and was skipped
   std::string held;           // bytes that arrived before attachment
   std::optional<Status> end;  // the tagged completion, once it came before attachment
 };

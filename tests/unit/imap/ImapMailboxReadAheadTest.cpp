@@ -288,6 +288,58 @@ TEST_F(ImapMailboxReadAheadTest, NoReadAheadWhenTheServerNamesTheUidAfterTheBody
   EXPECT_THAT(laterCommands(), ElementsAre(fetchOf(10), fetchOf(20), fetchOf(30), fetchOf(40)));
 }
 
+// A server that named the UID first, then (for pipelined FETCHes) only after the body: no body
+// may reach the wrong message, not even the one being sent to the client. What cannot be
+// placed fails with a temporary error; a retry and everything after it work, one at a time.
+TEST_F(ImapMailboxReadAheadTest, BodyWithoutUidAmongPipelinedFetchesIsNeverGuessed) {
+  std::vector<Command> held;
+  bool released = false;
+  auto answer = [this](const Command& command) {
+    std::uint32_t uid = static_cast<std::uint32_t>(std::stoul(command.text.substr(10)));
+    const std::string& body = *message(uid);
+    return std::pair{"* " + std::to_string(uid / 10) + " FETCH (BODY[] {" +
+                         std::to_string(body.size()) + "}\r\n" + body + " UID " +
+                         std::to_string(uid) + ")\r\n",
+                     command.tag + " OK Fetch completed.\r\n"};
+  };
+  override_ = [&](const Command& command) {
+    if (!command.text.ends_with("(BODY.PEEK[])") || command.text == fetchOf(10) ||
+        command.text == fetchOf(20)) {
+      return false;
+    }
+    if (!released) {
+      held.push_back(command);
+      return true;
+    }
+    auto [untagged, tagged] = answer(command);
+    server_.send(untagged + tagged);
+    return true;
+  };
+  ASSERT_NO_FATAL_FAILURE(openOk());
+  ASSERT_NO_FATAL_FAILURE(retrieveOk(10));
+  ASSERT_NO_FATAL_FAILURE(retrieveOk(20));  // 30 to 60 go out behind it
+  ASSERT_NO_FATAL_FAILURE(waitForCommands(6));
+  sink_.reset();
+  startRetrieve(30);  // attached to its pending FETCH before any answer
+  runner_.runFor(std::chrono::milliseconds(10));
+  released = true;
+  std::string untagged, tagged;  // interleaved, as Dovecot answers pipelined FETCHes
+  for (const Command& each : held) {
+    auto [data, done] = answer(each);
+    untagged += data;
+    tagged += done;
+  }
+  server_.send(untagged + tagged);
+  ASSERT_TRUE(runner_.runUntil([&] { return sink_.end.has_value(); }));
+  if (*sink_.end) {
+    EXPECT_EQ(sink_.data, *message(30));
+  } else {
+    EXPECT_EQ(sink_.end->error().code, ErrorCode::Temporary);
+    EXPECT_TRUE(sink_.data.empty());
+  }
+  for (std::uint32_t uid = 30; uid <= 60; uid += 10) ASSERT_NO_FATAL_FAILURE(retrieveOk(uid));
+}
+
 TEST(ImapReadAheadPlanTest, NothingAheadUntilTwoConsecutiveRetrs) {
   ImapReadAhead readAhead(1000);
   readAhead.setSnapshot({{1, 100}, {2, 100}, {5, 100}, {9, 100}});
