@@ -69,6 +69,7 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   // Runs `next` now, or once no whole-message FETCH is pending.
   void whenFetchesDone(std::function<void()> next);
   void messageBytes(BodyFetch& fetch, std::string_view bytes);
+  void markBodilessUnroutable();
   void replayHeld();
   void startBody();
   ImapCommand bodyFetch(std::string section);

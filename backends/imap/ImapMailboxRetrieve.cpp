@@ -17,6 +17,12 @@ constexpr std::uint64_t kMaxTextRange = 1024 * 1024;
 bool isOk(const Result<ImapHead>& reply) {
   return reply && reply.value().keyword == "OK";
 }
+
+bool hasQuotedBody(const FetchData& data) {
+  return std::any_of(data.sections.begin(), data.sections.end(), [](const auto& section) {
+    return !section.literal && !section.nil && section.name.starts_with("BODY[");
+  });
+}
 }  // namespace
 
 void ImapMailbox::retrieve(const backends::MessageRef& message,
@@ -101,10 +107,15 @@ void ImapMailbox::sendMessageFetch(const std::shared_ptr<BodyFetch>& fetch) {
       if (data && data->uid) {
         if (auto skipped = routeFetch(fetch, data->uid)) skipped->unroutable = true;
       } else {
-        for (auto& [uid, pending] : inFlight_) pending->unroutable = true;
+        markBodilessUnroutable();
       }
     }
     if (!data) return;
+    if (!data->uid && inFlight_.size() > 1 && hasQuotedBody(*data)) {
+      // The same for a body sent as a string: never guess whose it is.
+      uidBeforeBody_ = false;
+      return markBodilessUnroutable();
+    }
     std::shared_ptr<BodyFetch> target = routeFetch(fetch, data->uid);
     if (!target) return;
     for (const FetchData::Section& section : data->sections) {
@@ -136,6 +147,13 @@ void ImapMailbox::sendMessageFetch(const std::shared_ptr<BodyFetch>& fetch) {
   connection_->send(std::move(command));
 }
 
+void ImapMailbox::markBodilessUnroutable() {
+  // The body that could not be placed belongs to a FETCH that has not had its body yet.
+  for (auto& [uid, pending] : inFlight_) {
+    if (!pending->started) pending->unroutable = true;
+  }
+}
+
 void ImapMailbox::messageBytes(BodyFetch& fetch, std::string_view bytes) {
   if (fetch.attached) return deliver(bytes);
   fetch.hold(bytes);
@@ -144,6 +162,14 @@ void ImapMailbox::messageBytes(BodyFetch& fetch, std::string_view bytes) {
 void ImapMailbox::replayHeld() {
   std::shared_ptr<BodyFetch> fetch = body_.fetch;
   if (!fetch || !body_.sink || fetch->attached) return;
+  if (fetch->dropped || fetch->unroutable) {
+    // Between take() and now it stopped being usable (more bytes than the snapshot announced,
+    // or a body that could not be placed): fetch the message again, alone.
+    auto fresh = std::make_shared<BodyFetch>(fetch->uid, fetch->expected);
+    fresh->attached = true;
+    body_.fetch = fresh;
+    return whenFetchesDone([this, fresh] { sendMessageFetch(fresh); });
+  }
   fetch->attached = true;
   if (fetch->started) {
     startBody();

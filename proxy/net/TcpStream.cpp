@@ -88,7 +88,9 @@ void TcpStream::writePieces(std::span<const std::string_view> pieces) {
   if (closed_ || closing_ || deferredFailure_) return;
   std::size_t total = 0;
   for (std::string_view piece : pieces) total += piece.size();
-  if (total < kFlushBytes || uv_stream_get_write_queue_size(handle_.stream()) > 0) {
+  // Small, or too many pieces for one writev (IOV_MAX), or the kernel already behind: copy.
+  if (total < kFlushBytes || pieces.size() + pending_.size() > kMaxIovecs ||
+      uv_stream_get_write_queue_size(handle_.stream()) > 0) {
     std::string copy;
     copy.reserve(total);
     for (std::string_view piece : pieces) copy.append(piece);

@@ -41,6 +41,7 @@ class TcpStream final : public ByteStream {
  private:
   static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static constexpr std::size_t kFlushBytes = 64 * 1024;
+  static constexpr std::size_t kMaxIovecs = 1024;
   void writeDone(std::size_t bytes, int status);
   void fail(Status reason);
   void failLater(Status reason);

@@ -445,9 +445,18 @@ void Session::onBodyStart() {
 
 void Session::onBodyData(std::string_view bytes) {
   // Pieces, not a stuffed copy: the connection copies only what the socket does not take.
-  bodyPieces_.clear();
-  stuffer_.append(bytes, bodyPieces_);
-  sink_.sendPieces(bodyPieces_);
+  // At most 64 KiB at a time, so that the list of pieces stays bounded (a body of "." lines
+  // makes two pieces per three bytes).
+  constexpr std::size_t kSlice = 64 * 1024;
+  constexpr std::size_t kKeptPieces = 1024;
+  while (!bytes.empty()) {
+    std::string_view slice = bytes.substr(0, kSlice);
+    bytes.remove_prefix(slice.size());
+    bodyPieces_.clear();
+    stuffer_.append(slice, bodyPieces_);
+    sink_.sendPieces(bodyPieces_);
+  }
+  if (bodyPieces_.capacity() > kKeptPieces) std::vector<std::string_view>().swap(bodyPieces_);
   if (!bodyPaused_ && sink_.congested()) {
     bodyPaused_ = true;
     mailbox_->pauseBody();

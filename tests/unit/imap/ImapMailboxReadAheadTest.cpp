@@ -340,6 +340,109 @@ TEST_F(ImapMailboxReadAheadTest, BodyWithoutUidAmongPipelinedFetchesIsNeverGuess
   for (std::uint32_t uid = 30; uid <= 60; uid += 10) ASSERT_NO_FATAL_FAILURE(retrieveOk(uid));
 }
 
+// A sink that starts the next RETR from inside onBodyEnd, as a session does for a client that
+// pipelines.
+class ChainingSink final : public backends::BodySink {
+ public:
+  std::function<void()> next;
+  std::string data;
+  void onBodyStart() override {}
+  void onBodyData(std::string_view bytes) override { data.append(bytes); }
+  void onBodyEnd(Status) override {
+    if (next) next();
+  }
+};
+
+// The next RETR takes a fetched-ahead message in the middle of a read; the rest of that read
+// brings more bytes than the snapshot announced before the held bytes are handed over. The
+// message must be fetched again, not sent empty or cut.
+TEST_F(ImapMailboxReadAheadTest, OverflowAfterTakeFetchesAgain) {
+  std::vector<Command> held;
+  std::string longer = *message(40) + "one more line\r\n";
+  override_ = [&](const Command& command) {
+    if (command.text != fetchOf(30) && command.text != fetchOf(40)) return false;
+    if (held.size() < 2) {
+      held.push_back(command);
+      return true;
+    }
+    server_.send("* 4 FETCH (UID 40 BODY[] {" + std::to_string(longer.size()) + "}\r\n" + longer +
+                 ")\r\n");
+    server_.reply(command, "OK Fetch completed.");
+    return true;
+  };
+  ASSERT_NO_FATAL_FAILURE(openOk());
+  ASSERT_NO_FATAL_FAILURE(retrieveOk(10));
+  ASSERT_NO_FATAL_FAILURE(retrieveOk(20));
+  ASSERT_NO_FATAL_FAILURE(waitForCommands(6));
+  runner_.runFor(std::chrono::milliseconds(20));
+  ASSERT_EQ(held.size(), 2u);
+  MessageRef ref30{"30", ImapMailbox::uidl(30, kUidValidity), message(30)->size()};
+  MessageRef ref40{"40", ImapMailbox::uidl(40, kUidValidity), message(40)->size()};
+  ChainingSink first;
+  sink_.reset();
+  first.next = [&] { mailbox_->retrieve(ref40, std::nullopt, sink_); };
+  mailbox_->retrieve(ref30, std::nullopt, first);
+  runner_.runFor(std::chrono::milliseconds(10));
+  server_.send("* 3 FETCH (UID 30 BODY[] {" + std::to_string(message(30)->size()) + "}\r\n" +
+               *message(30) + ")\r\n" + held[0].tag + " OK Fetch completed.\r\n" +
+               "* 4 FETCH (UID 40 BODY[] {" + std::to_string(longer.size()) + "}\r\n" + longer +
+               ")\r\n" + held[1].tag + " OK Fetch completed.\r\n");
+  ASSERT_TRUE(runner_.runUntil([&] { return sink_.end.has_value(); }));
+  EXPECT_EQ(first.data, *message(30));
+  ASSERT_TRUE(*sink_.end);
+  EXPECT_EQ(sink_.data, longer);
+  std::vector<std::string> texts = laterCommands();
+  EXPECT_EQ(std::count(texts.begin(), texts.end(), fetchOf(40)), 2);
+}
+
+// Bodies sent as quoted strings, without UIDs, to pipelined FETCHes: never guessed either, not
+// even into the message being sent to the client.
+TEST_F(ImapMailboxReadAheadTest, QuotedBodyWithoutUidAmongPipelinedFetchesIsNeverGuessed) {
+  for (std::size_t i = 2; i < messages_.size(); ++i) {
+    messages_[i].second = "Subject: tiny " + std::to_string(messages_[i].first);
+  }
+  std::vector<Command> held;
+  bool released = false;
+  auto quoted = [this](const Command& command) {
+    std::uint32_t uid = static_cast<std::uint32_t>(std::stoul(command.text.substr(10)));
+    return "* " + std::to_string(uid / 10) + " FETCH (BODY[] \"" + *message(uid) + "\")\r\n";
+  };
+  override_ = [&](const Command& command) {
+    if (!command.text.ends_with("(BODY.PEEK[])") || command.text == fetchOf(10) ||
+        command.text == fetchOf(20)) {
+      return false;
+    }
+    if (!released) {
+      held.push_back(command);
+      return true;
+    }
+    server_.send(quoted(command) + command.tag + " OK Fetch completed.\r\n");
+    return true;
+  };
+  ASSERT_NO_FATAL_FAILURE(openOk());
+  ASSERT_NO_FATAL_FAILURE(retrieveOk(10));
+  ASSERT_NO_FATAL_FAILURE(retrieveOk(20));
+  ASSERT_NO_FATAL_FAILURE(waitForCommands(6));
+  sink_.reset();
+  startRetrieve(30);  // attached to its pending FETCH before any answer
+  runner_.runFor(std::chrono::milliseconds(10));
+  released = true;
+  std::string untagged, tagged;
+  for (const Command& each : held) {
+    untagged += quoted(each);
+    tagged += each.tag + " OK Fetch completed.\r\n";
+  }
+  server_.send(untagged + tagged);
+  ASSERT_TRUE(runner_.runUntil([&] { return sink_.end.has_value(); }));
+  if (*sink_.end) {
+    EXPECT_EQ(sink_.data, *message(30));
+  } else {
+    EXPECT_EQ(sink_.end->error().code, ErrorCode::Temporary);
+    EXPECT_TRUE(sink_.data.empty());
+  }
+  for (std::uint32_t uid = 30; uid <= 60; uid += 10) ASSERT_NO_FATAL_FAILURE(retrieveOk(uid));
+}
+
 TEST(ImapReadAheadPlanTest, NothingAheadUntilTwoConsecutiveRetrs) {
   ImapReadAhead readAhead(1000);
   readAhead.setSnapshot({{1, 100}, {2, 100}, {5, 100}, {9, 100}});

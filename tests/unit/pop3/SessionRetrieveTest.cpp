@@ -49,6 +49,21 @@ TEST_F(SessionRetrieveTest, ChunkingDoesNotChangeTheResponse) {
   EXPECT_EQ(whole, "+OK 200 octets\r\nA: b\r\n\r\n..x\r\n...\r\n\rz\r\n..\r\n.\r\n");
 }
 
+TEST_F(SessionRetrieveTest, LargeChunkOfDotLinesIsStuffedWhole) {
+  // One chunk far larger than the session's 64 KiB slices, made of the worst case for the
+  // pieces it sends: a line that is just ".".
+  std::string body, expected;
+  for (int i = 0; i < 100'000; ++i) {
+    body += ".\r\n";
+    expected += "..\r\n";
+  }
+  session_->onInput("RETR 3\r\n");
+  mailbox().startBody();
+  mailbox().deliverBody(body);
+  mailbox().endBody();
+  EXPECT_EQ(sink_.take(), "+OK 3000 octets\r\n" + expected + ".\r\n");
+}
+
 TEST_F(SessionRetrieveTest, EmptyMessage) {
   restart({});
   login({fakes::message("e", "empty", 0)});
