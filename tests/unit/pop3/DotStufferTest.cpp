@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -173,6 +175,61 @@ TEST(DotStufferTest, RealisticMessageIsChunkingIndependent) {
             ".. \r\n"
             "end.\r\n"
             ".\r\n");
+}
+
+// The rules of RFC 1939 §3 one byte at a time, with nothing clever: what the block scan must
+// reproduce for any input.
+std::string referenceStuff(std::string_view message) {
+  std::string out;
+  bool lineStart = true;
+  char previous = 0;
+  for (char c : message) {
+    if (lineStart && c == '.') out.push_back('.');
+    if (c == '\n' && previous != '\r') out.push_back('\r');
+    out.push_back(c);
+    lineStart = c == '\n';
+    previous = c;
+  }
+  if (!lineStart) out.append("\r\n");
+  out.append(".\r\n");
+  return out;
+}
+
+TEST(DotStufferTest, LongMessagesMatchTheByteByByteRules) {
+  // Lengths well past the 16- and 64-byte blocks, with the bytes that matter at every offset
+  // of a block (dense enough that most blocks hold several), cut into random chunks.
+  std::mt19937 random(20261201);
+  const std::string alphabet = "ab.\r\n\n.";
+  for (int round = 0; round < 2000; ++round) {
+    std::size_t length = random() % 400;
+    int density = 1 + static_cast<int>(random() % 30);  // 1 in `density` bytes is special
+    std::string message;
+    for (std::size_t i = 0; i < length; ++i) {
+      bool special = static_cast<int>(random() % static_cast<unsigned>(density)) == 0;
+      message.push_back(special ? alphabet[random() % alphabet.size()] : 'x');
+    }
+    std::vector<std::string_view> chunks;
+    for (std::size_t at = 0; at < message.size();) {
+      std::size_t size = std::min<std::size_t>(message.size() - at, random() % 150);
+      chunks.push_back(std::string_view(message).substr(at, size));
+      at += size;
+    }
+    std::string expected = referenceStuff(message);
+    ASSERT_EQ(stuffChunks({message}), expected) << "round " << round;
+    ASSERT_EQ(stuffChunks(chunks), expected) << "round " << round << ", chunked";
+    ASSERT_EQ(stuffChunksAsPieces(chunks), expected) << "round " << round << ", as pieces";
+  }
+}
+
+TEST(DotStufferTest, LongCrlfMessageIsOnePiecePerChunk) {
+  std::string message;
+  for (int line = 0; line < 200; ++line) message += std::string(76, 'Q') + "\r\n";
+  DotStuffer stuffer;
+  std::vector<std::string_view> pieces;
+  stuffer.append(message, pieces);
+  ASSERT_EQ(pieces.size(), 1u);
+  EXPECT_EQ(pieces[0].data(), message.data());
+  EXPECT_EQ(pieces[0].size(), message.size());
 }
 
 TEST(DotStufferTest, OutputNeverContainsTheTerminatorEarly) {
