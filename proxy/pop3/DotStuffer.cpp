@@ -16,9 +16,9 @@ bool needsWork(const char* lf, const char* begin, const char* end, bool crBefore
   return !crBefore || (lf + 1 < end && lf[1] == '.');
 }
 
-// The first LF in [from, end) that needs work, or end. A RETR spends its user-space time here:
-// one memchr per line costs about as much as the two kernel copies of the bytes (a base64
-// attachment has a line every 78 bytes), so full blocks are checked 16 bytes at a time.
+// The first LF in [from, end) that needs work, or end. This is popgate's user-space cost per
+// RETR byte: a base64 attachment has a line every 78 bytes, and one memchr per line took twice
+// as long as checking whole blocks of 16 bytes (100 MiB: 7.7 ms against 3.5 ms, in cache).
 const char* findWork(const char* from, const char* begin, const char* end, bool crBeforeBegin) {
   const char* p = from;
   if (p == begin && p < end) {  // the one position whose previous byte is not in the chunk
