@@ -1,11 +1,11 @@
 // ReplyReader against byte transcripts, fed whole and one byte at a time: the terminator
 // CRLF.CRLF may straddle any two reads.
 
-#include "ReplyReader.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "ReplyReader.h"
 
 namespace loadgen {
 namespace {
@@ -87,7 +87,7 @@ TEST_P(ReplyReaderTest, EndlessStatusLineIsMalformed) {
   EXPECT_TRUE(reader.malformed());
 }
 
-INSTANTIATE_TEST_SUITE_P(Chunks, ReplyReaderTest, ::testing::Values(1, 2, 3, 5, 7, 4096));
+INSTANTIATE_TEST_SUITE_P(Chunks, ReplyReaderTest, ::testing::Values(1, 2, 3, 5, 7, 11, 16, 4096));
 
 }  // namespace
 }  // namespace loadgen
