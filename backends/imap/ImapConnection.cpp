@@ -98,7 +98,8 @@ void ImapConnection::onData(std::string_view bytes) {
     parser_ = ImapResponseParser{};
     return;
   }
-  if (!status) fail(status.error());
+  if (!status) return fail(status.error());
+  if (!failed_) stream_->expectAtLeast(parser_.literalRemaining());
 }
 
 void ImapConnection::startTls(const StreamWrapper& wrap) {

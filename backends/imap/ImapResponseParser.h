@@ -35,6 +35,8 @@ class ImapResponseParser {
   // unusable). Call abort() from a handler callback to stop consuming the rest of `bytes`.
   Status feed(std::string_view bytes, Handler& handler);
   void abort() { aborted_ = true; }
+  // Bytes of the literal being read that have not arrived yet (0 outside a literal).
+  std::uint64_t literalRemaining() const { return inLiteral_ ? literalRemaining_ : 0; }
 
  private:
   Status lineComplete(Handler& handler);

@@ -39,6 +39,10 @@ class ByteStream {
     write(std::move(bytes));
   }
   virtual std::size_t queuedBytes() const = 0;
+  // From a reader that knows at least `bytes` more are on their way (the rest of a long
+  // literal): the stream may let them gather before it wakes the loop. 0 ends the hint. A
+  // stream that cannot tell how its reads map to the caller's bytes (TLS) ignores it.
+  virtual void expectAtLeast(std::size_t /*bytes*/) {}
   bool congested() const { return queuedBytes() > kHighWater; }
   // Sends what is queued, then closes; onClosed follows.
   virtual void closeAfterFlush() = 0;

@@ -2,6 +2,7 @@
 
 #include <uv.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ class TcpStream final : public ByteStream {
   // Sends what was gathered now instead of at the next turn of the loop.
   void flush();
   std::size_t queuedBytes() const override { return queued_; }
+  // While kReadBatch or more bytes are sure to come, the kernel wakes the loop only once
+  // kReadBatch of them are there (SO_RCVLOWAT). A timer drops the mark when nothing came for
+  // kBatchWait, so a slow sender is delayed by that at most and never stalled behind it.
+  void expectAtLeast(std::size_t bytes) override;
   void closeAfterFlush() override;
   std::string peerAddress() const override;
 
@@ -42,6 +47,9 @@ class TcpStream final : public ByteStream {
   static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static constexpr std::size_t kFlushBytes = 64 * 1024;
   static constexpr std::size_t kMaxIovecs = 1024;
+  static constexpr std::size_t kReadBatch = 256 * 1024;
+  static constexpr std::chrono::milliseconds kBatchWait{20};
+  void setLowWater(std::size_t bytes);
   void writeDone(std::size_t bytes, int status);
   void fail(Status reason);
   void failLater(Status reason);
@@ -57,6 +65,8 @@ class TcpStream final : public ByteStream {
   bool closing_ = false;
   bool closed_ = false;
   std::unique_ptr<Timer> deferredFailure_;  // only after a failed write: idle streams stay small
+  std::size_t lowWater_ = 1;                // SO_RCVLOWAT in force
+  std::unique_ptr<Timer> batchTimer_;       // only on streams that were asked to batch
 };
 
 }  // namespace popgate::net

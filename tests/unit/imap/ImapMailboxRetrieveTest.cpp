@@ -61,6 +61,38 @@ TEST_F(ImapMailboxRetrieveTest, LiteralSplitAcrossManyWrites) {
   EXPECT_GT(sink_.chunks, 1);
 }
 
+// A long literal lets the kernel gather bytes before waking popgate (TcpStream's read batch);
+// a server that then sends only a trickle must still see every byte passed on while the rest is
+// outstanding, never held back until the batch fills or the command times out.
+TEST_F(ImapMailboxRetrieveTest, TrickleInsideALongLiteralIsPassedOnAsItComes) {
+  const std::size_t size = 3 * 1024 * 1024;
+  std::string body;
+  while (body.size() < size)
+    body += "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijk\r\n";
+  body.resize(size - 2);
+  body += "\r\n";
+  std::string tag;
+  override_ = [&](const Command& command) {
+    if (command.text != "UID FETCH 7 (BODY.PEEK[])") return false;
+    tag = command.tag;
+    server_.send("* 2 FETCH (UID 7 BODY[] {" + std::to_string(size) + "}\r\n" +
+                 body.substr(0, 1000));
+    return true;
+  };
+  startRetrieve(7);
+  ASSERT_TRUE(runner_.runUntil([&] { return sink_.data.size() == 1000; }));
+  // Now the stream is inside a literal with megabytes to come: the next 10 bytes alone.
+  server_.send(body.substr(1000, 10));
+  ASSERT_TRUE(runner_.runUntil([&] { return sink_.data.size() == 1010; }))
+      << "held back: " << sink_.data.size();
+  server_.send(body.substr(1010, 1024 * 1024));
+  ASSERT_TRUE(runner_.runUntil([&] { return sink_.data.size() == 1010 + 1024 * 1024; }));
+  server_.send(body.substr(1010 + 1024 * 1024) + ")\r\n" + tag + " OK Fetch completed.\r\n");
+  ASSERT_TRUE(runner_.runUntil([&] { return sink_.end.has_value(); }));
+  ASSERT_TRUE(*sink_.end);
+  EXPECT_EQ(sink_.data, body);
+}
+
 TEST_F(ImapMailboxRetrieveTest, BodyAsQuotedString) {
   override_ = [this](const Command& command) {
     if (command.text != "UID FETCH 3 (BODY.PEEK[])") return false;
