@@ -5,7 +5,13 @@ target_compile_options(popgate_warnings INTERFACE -Wall -Wextra -Werror -Wshadow
                                                   -Wnon-virtual-dtor -Wold-style-cast)
 
 add_library(popgate_sanitizers INTERFACE)
-if(POPGATE_SANITIZE)
+if(POPGATE_FUZZ)
+  # Coverage for libFuzzer in every library, not only in the fuzz targets' own files.
+  target_compile_options(popgate_sanitizers INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                                                      -fno-omit-frame-pointer
+                                                      -fno-sanitize-recover=undefined)
+  target_link_options(popgate_sanitizers INTERFACE -fsanitize=address,undefined)
+elseif(POPGATE_SANITIZE)
   target_compile_options(popgate_sanitizers INTERFACE -fsanitize=address,undefined
                                                       -fno-omit-frame-pointer
                                                       -fno-sanitize-recover=undefined)

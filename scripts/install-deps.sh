@@ -10,6 +10,8 @@ PACKAGES=(
   cmake g++ make pkg-config git
   libuv1-dev android-libboringssl-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev
+  # fuzzing the network parsers (scripts/test.sh): Clang with libFuzzer and its sanitizers
+  clang libclang-rt-14-dev libfuzzer-14-dev
   # the peers the demo and the integration tests run: a real Dovecot and real POP3 clients
   dovecot-imapd dovecot-pop3d python3 curl fetchmail mpop getmail6 openssl ca-certificates
 )

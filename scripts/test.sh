@@ -21,3 +21,6 @@ echo "== release build: unit and integration tests"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
 echo "== ASan+UBSan build: unit and integration tests"
 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
+
+echo "== fuzzing: every network parser under libFuzzer (ASan+UBSan), ${POPGATE_FUZZ_SECONDS:-30} s each"
+bash scripts/fuzz.sh "${POPGATE_FUZZ_SECONDS:-30}"

@@ -1,0 +1,74 @@
+// What a POP3 client can send, before and after login: command lines cut at any byte, SASL
+// continuation lines, STLS's discard of pipelined plain text, and the argument and SASL parsers
+// that the session runs on what the decoder hands it.
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "FuzzInput.h"
+#include "pop3/Arguments.h"
+#include "pop3/CommandDecoder.h"
+#include "pop3/Sasl.h"
+
+namespace {
+using popgate::pop3::CommandDecoder;
+using popgate::pop3::DecodeStatus;
+
+void check(bool condition) {
+  if (!condition) std::abort();
+}
+
+void parseArguments(const std::string& rest) {
+  for (std::string_view arg : popgate::pop3::splitArgs(rest)) {
+    check(arg.find(' ') == std::string_view::npos);
+    if (auto number = popgate::pop3::parseNumber(arg)) check(*number <= 999'999'999u);
+  }
+}
+
+void parseSasl(const std::string& line) {
+  auto decoded = popgate::pop3::decodeBase64(line);
+  if (!decoded) return;
+  auto again = popgate::pop3::decodeBase64(popgate::pop3::encodeBase64(*decoded));
+  check(again && *again == *decoded);
+  if (auto plain = popgate::pop3::parsePlain(*decoded)) {
+    check(plain->authcid.find('\0') == std::string::npos);
+  }
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  popgate::fuzz::FuzzInput input(data, size);
+  CommandDecoder decoder;
+  while (!input.empty()) {
+    std::uint8_t mode = input.control();
+    if (mode == 0xFF) decoder.discardBuffered();  // STLS
+    decoder.feed(input.chunk());
+    for (;;) {
+      DecodeStatus status;
+      if (mode & 1) {  // inside AUTH: raw continuation lines
+        std::string line;
+        status = decoder.nextRawLine(line);
+        if (status == DecodeStatus::Command) {
+          check(line.size() < CommandDecoder::kMaxLine);
+          check(line.find('\n') == std::string::npos);
+          parseSasl(line);
+        }
+      } else {
+        popgate::pop3::Command command;
+        status = decoder.next(command);
+        if (status == DecodeStatus::Command) {
+          check(!command.verb.empty() && command.verb.size() <= 8);
+          for (char c : command.verb) check(c >= 'A' && c <= 'Z');
+          check(command.rest.find('\n') == std::string::npos);
+          check(command.rest.size() < CommandDecoder::kMaxLine);
+          parseArguments(command.rest);
+        }
+      }
+      if (status == DecodeStatus::NeedMore) break;
+    }
+    // Everything the decoder still holds is at most one unfinished line.
+    check(decoder.buffered() < CommandDecoder::kMaxLine);
+  }
+  return 0;
+}

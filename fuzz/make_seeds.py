@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of fuzz/corpus/ (run it again after changing FuzzInput's format).
+
+Each target reads its input as FuzzInput does: chunk() takes a length byte (the value + 1, up
+to 64) and then that many bytes, so a seed is a transcript cut into chunks of a few sizes."""
+import base64
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def chunks(data, sizes=(64, 7, 1, 33)):
+    out, i, k = bytearray(), 0, 0
+    while i < len(data):
+        n = min(sizes[k % len(sizes)], len(data) - i)
+        out.append(n - 1)
+        out += data[i:i + n]
+        i, k = i + n, k + 1
+    return bytes(out)
+
+
+def pop3(data, mode=0):
+    """pop3_command: before each chunk a mode byte (odd: SASL lines, 0xFF: STLS discard)."""
+    out, i = bytearray(), 0
+    while i < len(data):
+        n = min(40, len(data) - i)
+        out.append(mode)
+        out.append(n - 1)
+        out += data[i:i + n]
+        i += n
+    return bytes(out)
+
+
+def write(target, name, data):
+    directory = os.path.join(HERE, "corpus", target)
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name), "wb") as f:
+        f.write(data)
+
+
+plain = base64.b64encode(b"\0alice\0secret")
+write("pop3_command", "session", pop3(
+    b"CAPA\r\nUSER alice\r\nPASS secret\r\nSTAT\r\nLIST\r\nLIST 2\r\nUIDL\r\nUIDL 1\r\n"
+    b"RETR 1\r\nTOP 1 10\r\nDELE 1\r\nRSET\r\nNOOP\r\nLAST\r\nQUIT\r\n"))
+write("pop3_command", "bad", pop3(
+    b"\r\n \r\nuser\0x\r\nVERYLONGVERB x\r\nLIST  1\r\nRETR -1\r\nTOP 1 999999999999\r\n"
+    + b"X" * 300 + b"\r\nNOOP\nnoop\r\n"))
+write("pop3_command", "sasl", pop3(b"AUTH PLAIN\r\n") + pop3(plain + b"\r\n*\r\n=\r\n", 1))
+write("pop3_command", "stls", pop3(b"STLS\r\nUSER injected\r\n") + pop3(b"CAPA\r\n", 0xFF))
+
+dovecot = (
+    b"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS "
+    b"AUTH=PLAIN] Dovecot ready.\r\n"
+    b"a1 OK [CAPABILITY IMAP4rev1 UIDPLUS MOVE] Logged in\r\n"
+    b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+    b"* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n* 3 EXISTS\r\n* 0 RECENT\r\n"
+    b"* OK [UIDVALIDITY 1700000000] UIDs valid\r\n* OK [UIDNEXT 8] Predicted next UID\r\n"
+    b"a2 OK [READ-ONLY] Examine completed (0.001 + 0.000 secs).\r\n"
+    b"* 1 FETCH (UID 3 RFC822.SIZE 120)\r\n* 2 FETCH (RFC822.SIZE 200 UID 5)\r\n"
+    b"* 3 FETCH (UID 7 RFC822.SIZE 3000)\r\na3 OK Fetch completed.\r\n")
+body = b"Subject: x\r\n\r\n.dot\r\nline\r\n"
+write("imap_response", "login_snapshot", b"\x01" + chunks(dovecot))
+write("imap_response", "body", b"\x02" + chunks(
+    b"* 3 FETCH (UID 7 BODY[] {%d}\r\n" % len(body) + body + b")\r\na4 OK Fetch completed.\r\n"
+    b"* 3 FETCH (UID 7 BODY[HEADER] {12}\r\nSubject: x\r\n BODY[TEXT]<0> \"line\")\r\n"
+    b"a5 OK done\r\n* 3 FETCH (BODY[] NIL UID 7)\r\na6 NO [NONEXISTENT] gone\r\n"))
+write("imap_response", "odd", b"\x03" + chunks(
+    b"* 1 FETCH (UID 1 BODY[HEADER.FIELDS (FROM TO)] {0}\r\n)\r\n+ go ahead\r\n"
+    b"* BYE [UNAVAILABLE] shutting down\r\n* 2 FETCH ((((( \"unterminated\r\n"
+    b"* 4294967296 EXISTS\r\n* 1 FETCH (UID 99999999999 RFC822.SIZE 18446744073709551616)\r\n"
+    b"a7 BAD {5+}\r\nabcde\r\n"))
+
+write("dot_stuffer", "message", chunks(
+    b"Return-Path: <a@example.org>\r\nSubject: dots\n\r\n.leading\r\n..two\n.\r\n"
+    b"bare\rcr\r\n\n. \nend."))
+write("dot_stuffer", "base64", chunks(
+    (b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n" * 8),
+    sizes=(64, 64, 63, 1)))
