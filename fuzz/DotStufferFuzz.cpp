@@ -9,24 +9,7 @@
 
 #include "FuzzInput.h"
 #include "pop3/DotStuffer.h"
-
-namespace {
-std::string referenceStuff(std::string_view message) {
-  std::string out;
-  bool lineStart = true;
-  char previous = 0;
-  for (char c : message) {
-    if (lineStart && c == '.') out.push_back('.');
-    if (c == '\n' && previous != '\r') out.push_back('\r');
-    out.push_back(c);
-    lineStart = c == '\n';
-    previous = c;
-  }
-  if (!lineStart) out.append("\r\n");
-  out.append(".\r\n");
-  return out;
-}
-}  // namespace
+#include "reference/ReferenceStuffing.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   popgate::fuzz::FuzzInput input(data, size);
@@ -49,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   intoString.finish(asString);
   intoPieces.finish(asPieces);
-  std::string expected = referenceStuff(message);
+  std::string expected = popgate::reference::stuff(message);
   if (asString != expected || asPieces != expected) std::abort();
   if (expected.find("\r\n.\r\n") != expected.size() - 5 && expected != ".\r\n") std::abort();
   return 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pop3/DotStuffer.h"
+#include "reference/ReferenceStuffing.h"
 
 namespace popgate::pop3 {
 namespace {
@@ -177,24 +178,6 @@ TEST(DotStufferTest, RealisticMessageIsChunkingIndependent) {
             ".\r\n");
 }
 
-// The rules of RFC 1939 §3 one byte at a time, with nothing clever: what the block scan must
-// reproduce for any input.
-std::string referenceStuff(std::string_view message) {
-  std::string out;
-  bool lineStart = true;
-  char previous = 0;
-  for (char c : message) {
-    if (lineStart && c == '.') out.push_back('.');
-    if (c == '\n' && previous != '\r') out.push_back('\r');
-    out.push_back(c);
-    lineStart = c == '\n';
-    previous = c;
-  }
-  if (!lineStart) out.append("\r\n");
-  out.append(".\r\n");
-  return out;
-}
-
 TEST(DotStufferTest, LongMessagesMatchTheByteByByteRules) {
   // Lengths well past the 16- and 64-byte blocks, with the bytes that matter at every offset
   // of a block (dense enough that most blocks hold several), cut into random chunks.
@@ -214,7 +197,7 @@ TEST(DotStufferTest, LongMessagesMatchTheByteByByteRules) {
       chunks.push_back(std::string_view(message).substr(at, size));
       at += size;
     }
-    std::string expected = referenceStuff(message);
+    std::string expected = reference::stuff(message);
     ASSERT_EQ(stuffChunks({message}), expected) << "round " << round;
     ASSERT_EQ(stuffChunks(chunks), expected) << "round " << round << ", chunked";
     ASSERT_EQ(stuffChunksAsPieces(chunks), expected) << "round " << round << ", as pieces";
