@@ -57,6 +57,9 @@ def parse_args():
     p.add_argument("--targets", default=",".join(ALL_TARGETS))
     p.add_argument("--workers", type=int, default=1,
                    help="event loops for popgate and worker processes for nginx (the same number)")
+    p.add_argument("--pin", action="store_true",
+                   help="the store's Dovecot on CPU 0, every gateway on CPU 1 (load generator "
+                        "free): separates a gateway's own cost from sharing a core with the store")
     p.add_argument("--popgate", default=os.path.join(REPO, "build", "popgate"))
     p.add_argument("--loadgen", default=os.path.join(REPO, "build", "bench", "popgate-loadgen"))
     p.add_argument("--workdir", default=os.environ.get("POPGATE_BENCH_DIR", "/tmp/popgate-bench"),
@@ -210,6 +213,16 @@ class Bench:
             self.popgate.start()
             self._popgate_target()
         self.targets = {t: self.targets[t] for t in a.targets}
+        self.pin()
+
+    def pin(self):
+        """--pin: processes forked later (Dovecot's per-session ones) inherit their parent's CPU."""
+        if not self.args.pin:
+            return
+        procstat.pin(self.store.target().pids(), 0)
+        for t in self.targets.values():
+            if t.gateway.roots != self.store.target().roots:
+                procstat.pin(t.gateway.pids(), 1)
 
     def restart_all(self):
         """Fresh processes for every target (the store too): freed heap that a process keeps
@@ -241,6 +254,7 @@ class Bench:
         self.popgate.stop()
         self.popgate.start()
         self._popgate_target()
+        self.pin()
 
     def stop(self):
         for service in reversed(self.services):

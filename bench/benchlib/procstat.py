@@ -58,6 +58,20 @@ def tree(roots):
     return found
 
 
+def pin(pids, cpu):
+    """Every thread of these processes on one CPU."""
+    for pid in pids:
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                os.sched_setaffinity(tid, {cpu})
+            except OSError:
+                pass
+
+
 def cpu_split(pids):
     """(user, system) seconds: utime+cutime and stime+cstime summed over `pids` (fields 14-17
     of /proc/PID/stat)."""
