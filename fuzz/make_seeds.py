@@ -70,6 +70,46 @@ write("imap_response", "odd", b"\x03" + chunks(
     b"* 4294967296 EXISTS\r\n* 1 FETCH (UID 99999999999 RFC822.SIZE 18446744073709551616)\r\n"
     b"a7 BAD {5+}\r\nabcde\r\n"))
 
+def session(steps):
+    """session: a flags byte, then steps: ("c", bytes) client input; ("ok", b) / ("fail", b)
+    the store completes its operation (b: an open's message count byte, a body step's chunk);
+    ("congest",) toggles the client's congestion; ("tls",) completes STLS."""
+    out = bytearray([1])  # STLS offered, plain, login allowed without TLS
+    for step in steps:
+        if step[0] == "c":
+            for i in range(0, len(step[1]), 40):
+                piece = step[1][i:i + 40]
+                out += bytes([0, len(piece) - 1]) + piece
+        elif step[0] == "ok":
+            out += bytes([3]) + step[1]
+        elif step[0] == "fail":
+            out += bytes([5]) + step[1]
+        elif step[0] == "congest":
+            out += bytes([6])
+        elif step[0] == "tls":
+            out += bytes([7])
+    return bytes(out)
+
+
+def body_chunk(data):
+    return bytes([1, len(data) - 1]) + data
+
+
+write("session", "retr_dele_quit", session([
+    ("c", b"CAPA\r\nUSER alice\r\nPASS secret\r\n"), ("ok", b"\x03"),
+    ("c", b"STAT\r\nLIST\r\nUIDL\r\nRETR 1\r\n"), ("ok", b""),
+    ("ok", body_chunk(b"Subject: x\r\n\r\n.dot\r\n")), ("ok", b"\x00"),
+    ("c", b"TOP 2 1\r\nDELE 1\r\nQUIT\r\n"), ("ok", b""), ("ok", b"\x00"), ("ok", b"")]))
+write("session", "failures", session([
+    ("c", b"USER !nobody\r\nPASS x\r\nUSER bob\r\nPASS y\r\n"), ("fail", b"\x01"),
+    ("c", b"AUTH PLAIN\r\n"), ("c", b"AGJvYgB5\r\n"), ("ok", b"\x02"),
+    ("c", b"RETR 2\r\n"), ("ok", b""), ("fail", b""), ("c", b"NOOP\r\n")]))
+write("session", "stls", session([("c", b"STLS\r\nCAPA\r\n"), ("tls",), ("c", b"CAPA\r\n")]))
+write("session", "congested", session([
+    ("c", b"USER carol\r\nPASS z\r\n"), ("ok", b"\x02"), ("congest",),
+    ("c", b"RETR 1\r\nRETR 2\r\n"), ("ok", b""), ("ok", body_chunk(b"a" * 60)),
+    ("congest",), ("ok", b"\x00"), ("c", b"QUIT\r\n")]))
+
 write("dot_stuffer", "message", chunks(
     b"Return-Path: <a@example.org>\r\nSubject: dots\n\r\n.leading\r\n..two\n.\r\n"
     b"bare\rcr\r\n\n. \nend."))

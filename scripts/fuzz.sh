@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(pop3_command imap_response dot_stuffer)
+[ ${#targets[@]} -gt 0 ] || targets=(pop3_command imap_response dot_stuffer session)
 
 CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOPGATE_FUZZ=ON \
   -DPOPGATE_TESTS=OFF -DPOPGATE_BENCH=OFF >/dev/null

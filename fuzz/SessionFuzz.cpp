@@ -1,0 +1,228 @@
+// A POP3 client and a mail store at once, both driven by the input: client bytes in any
+// chunking, the store answering each operation (snapshot, message bodies in chunks, commit)
+// with success or failure whenever the input says, the connection turning congested and
+// drained, STLS completing, the idle timer firing. The session must never crash, leak, send
+// after closing, delete anything without a QUIT (and a DELE) from the client, or break its side
+// of the Mailbox contract (one operation at a time, pause/resume only during a retrieval, the
+// mailbox never destroyed inside one of its own callbacks).
+
+#include <cctype>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "FuzzInput.h"
+#include "auth/MailboxLocks.h"
+#include "pop3/Session.h"
+
+namespace {
+using namespace popgate;
+
+void check(bool condition) {
+  if (!condition) std::abort();
+}
+
+// Everything the client sent, upper-cased: a commit needs a QUIT in it, a deletion a DELE.
+std::string clientText;
+bool clientSent(std::string_view word) {
+  return clientText.find(word) != std::string::npos;
+}
+
+class Sink final : public pop3::SessionSink {
+ public:
+  void send(std::string bytes) override {
+    check(!closed);  // nothing after close()
+    sent += bytes.size();
+  }
+  bool congested() const override { return congestedNow; }
+  void pauseInput() override { inputPaused = true; }
+  void resumeInput() override { inputPaused = false; }
+  void close() override { closed = true; }
+  void startTls() override { tlsPending = true; }
+
+  std::size_t sent = 0;
+  bool congestedNow = false;
+  bool inputPaused = false;
+  bool closed = false;
+  bool tlsPending = false;
+};
+
+// Every operation waits until the input completes it, never inside the call that started it.
+class Mailbox final : public backends::Mailbox {
+ public:
+  enum class Op { None, Open, Retrieve, Commit };
+  explicit Mailbox(Mailbox*& live) : live_(live) { live_ = this; }
+  ~Mailbox() override {
+    check(depth == 0);  // never destroyed from inside its own callback
+    if (live_ == this) live_ = nullptr;
+  }
+
+  void open(const backends::Credentials&, SnapshotDone done) override {
+    begin(Op::Open);
+    openDone = std::move(done);
+  }
+  void retrieve(const backends::MessageRef&, std::optional<std::uint32_t>,
+                backends::BodySink& sink) override {
+    begin(Op::Retrieve);
+    body = &sink;
+    started = paused = false;
+  }
+  void pauseBody() override {
+    check(pending == Op::Retrieve && !paused);
+    paused = true;
+  }
+  void resumeBody() override {
+    check(pending == Op::Retrieve && paused);
+    paused = false;
+  }
+  void commit(const std::vector<backends::MessageRef>& toDelete, Done done) override {
+    begin(Op::Commit);
+    check(clientSent("QUIT"));
+    check(toDelete.empty() || clientSent("DELE"));
+    check(toDelete.size() <= 4);
+    commitDone = std::move(done);
+  }
+
+  void begin(Op op) {
+    check(pending == Op::None);
+    pending = op;
+  }
+  // Callbacks run through this, so the destructor can tell whether it is inside one.
+  template <class F>
+  void callback(F&& f) {
+    ++depth;
+    f();
+    --depth;
+  }
+
+  Op pending = Op::None;
+  SnapshotDone openDone;
+  Done commitDone;
+  backends::BodySink* body = nullptr;
+  bool started = false;
+  bool paused = false;
+  int depth = 0;
+
+ private:
+  Mailbox*& live_;
+};
+
+class Directory final : public pop3::MailboxDirectory {
+ public:
+  Result<Entry> resolve(std::string_view login) override {
+    if (login.empty() || login.front() == '!') return Error{ErrorCode::Auth, "no such user"};
+    return Entry{std::make_unique<Mailbox>(live), std::string(login), std::string(login)};
+  }
+  Mailbox* live = nullptr;
+};
+
+std::vector<backends::MessageRef> snapshot(std::uint8_t count) {
+  std::vector<backends::MessageRef> messages;
+  for (std::uint8_t i = 0; i < count % 5; ++i) {
+    messages.push_back({std::to_string(i), "uidl-" + std::to_string(i), 100u * (i + 1)});
+  }
+  return messages;
+}
+
+// Completes what the mailbox is doing; `ok` chooses success or failure.
+void complete(Mailbox& mailbox, popgate::fuzz::FuzzInput& input, bool ok) {
+  switch (mailbox.pending) {
+    case Mailbox::Op::None:
+      return;
+    case Mailbox::Op::Open: {
+      auto done = std::move(mailbox.openDone);
+      mailbox.pending = Mailbox::Op::None;
+      std::uint8_t count = input.control();
+      mailbox.callback([&] {
+        if (ok) {
+          done(snapshot(count));
+        } else {
+          done(Error{count & 1 ? ErrorCode::Auth : ErrorCode::Temporary, "refused"});
+        }
+      });
+      return;
+    }
+    case Mailbox::Op::Retrieve: {
+      if (mailbox.paused) return;  // the store waits for resumeBody()
+      backends::BodySink* sink = mailbox.body;
+      if (!mailbox.started && ok) {
+        mailbox.started = true;
+        mailbox.callback([&] { sink->onBodyStart(); });
+        return;
+      }
+      if (mailbox.started && ok && !input.empty() && (input.control() & 3) != 0) {
+        std::string chunk(input.chunk());
+        mailbox.callback([&] { sink->onBodyData(chunk); });
+        return;
+      }
+      mailbox.pending = Mailbox::Op::None;
+      mailbox.callback([&] {
+        sink->onBodyEnd(ok ? Status(Ok{}) : Status(Error{ErrorCode::Temporary, "lost"}));
+      });
+      return;
+    }
+    case Mailbox::Op::Commit: {
+      auto done = std::move(mailbox.commitDone);
+      mailbox.pending = Mailbox::Op::None;
+      mailbox.callback([&] {
+        done(ok ? Status(Ok{}) : Status(Error{ErrorCode::Temporary, "expunge failed"}));
+      });
+      return;
+    }
+  }
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  popgate::fuzz::FuzzInput input(data, size);
+  clientText.clear();
+  std::uint8_t flags = input.control();
+  pop3::SessionSettings settings;
+  settings.stlsAvailable = flags & 1;
+  settings.secure = flags & 2;
+  settings.authRequiresTls = (flags & 4) && !(flags & 2) && (flags & 1);
+  Sink sink;
+  Directory directory;
+  auth::MailboxLocks locks;
+  auto session = std::make_unique<pop3::Session>(sink, directory, locks, settings);
+  session->start();
+  while (!input.empty() && !sink.closed) {
+    std::uint8_t op = input.control();
+    switch (op % 8) {
+      case 0:
+      case 1:
+      case 2:
+        if (!sink.inputPaused) {
+          std::string_view bytes = input.chunk();
+          for (char c : bytes)
+            clientText.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+          session->onInput(bytes);
+        }
+        break;
+      case 3:
+      case 4:
+        if (directory.live) complete(*directory.live, input, true);
+        break;
+      case 5:
+        if (directory.live) complete(*directory.live, input, false);
+        break;
+      case 6:
+        sink.congestedNow = !sink.congestedNow;
+        if (!sink.congestedNow) session->onDrained();
+        break;
+      default:
+        if (sink.tlsPending) {
+          sink.tlsPending = false;
+          session->onTlsEstablished();
+        } else if (op & 0x80) {
+          session->onIdleTimeout();
+        }
+        break;
+    }
+  }
+  session.reset();  // cancels whatever still runs; the mailbox must go with it
+  check(directory.live == nullptr);
+  return 0;
+}
