@@ -122,11 +122,20 @@ def stop_process_group(proc, timeout_s=STOP_TIMEOUT_S):
     proc.wait()
 
 
+_ports_given = set()
+
+
 def free_port():
-    """A port nothing listens on right now (the kernel's pick for port 0)."""
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+    """A port nothing listens on right now (the kernel's pick for port 0), never one this
+    process was given before: the kernel may pick a just-closed port again, and a test that asks
+    for two ports (a plain and a TLS listener) must not get the same one twice."""
+    while True:
+        with socket.socket() as s:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def die_with_parent():

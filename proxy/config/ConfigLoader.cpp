@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -145,6 +146,10 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
     return r.problem(node, "listeners must be a non-empty list");
   }
   std::set<std::string> names;
+  // Every listener socket has SO_REUSEPORT (one per worker), so the kernel would let two
+  // listeners share an address and port and hand each connection to either at random: a plain
+  // and a TLS listener on one port would be a coin toss per client. Compared as parsed addresses.
+  std::map<std::string, std::string> endpoints;  // address bytes and port -> listener name
   for (const auto& item : node) {
     if (!r.mapping(item, "listener", {"name", "address", "port", "tls", "auth_requires_tls"}))
       continue;
@@ -177,6 +182,17 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
           item,
           "listener '" + listener.name +
               "' requires TLS for login but offers none (set tls or auth_requires_tls: false)");
+    }
+    if (auto address = net::parseAddress(listener.address, listener.port);
+        address && listener.port != 0) {
+      std::size_t length =
+          address.value().ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+      std::string key(reinterpret_cast<const char*>(&address.value()), length);
+      auto [other, fresh] = endpoints.emplace(key, listener.name);
+      if (!fresh) {
+        r.problem(item, "listener '" + listener.name + "' has the same address and port as '" +
+                            other->second + "'");
+      }
     }
     config.listeners.push_back(std::move(listener));
   }

@@ -84,6 +84,18 @@ class CheckConfigTest(unittest.TestCase):
         self.assertIn("FILE:18: error: workers must be between 1 and 256", out)
         self.assertIn("FILE:19: error: unknown key 'listeners_extra' in the configuration", out)
 
+    def test_two_listeners_on_one_port_are_refused(self):
+        # With SO_REUSEPORT the kernel would let both bind and pick one at random per client.
+        text = VALID.replace("    port: 1110\n", "    port: 1110\n  - name: pop3s\n    address: 127.0.0.1\n"
+                             "    port: 1110\n    tls: implicit\n")
+        text += "tls:\n  certificates:\n    - { cert: /nonexistent.pem, key: /nonexistent.key }\n"
+        code, out = check(text)
+        self.assertNotEqual(code, 0)
+        self.assertIn("FILE:5: error: listener 'pop3s' has the same address and port as 'pop3'", out)
+        code, out = check(VALID.replace("    port: 1110\n", "    port: 1110\n  - name: other\n"
+                                        "    address: 127.0.0.2\n    port: 1110\n"))
+        self.assertEqual(code, 0, out)
+
     def test_yaml_syntax_error_has_a_line(self):
         code, out = check(VALID + "routing: [unclosed\n")
         self.assertNotEqual(code, 0)
