@@ -26,14 +26,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pieces.clear();
     intoPieces.append(chunk, pieces);
     for (std::string_view piece : pieces) {
-      if (piece.empty()) std::abort();
+      popgate::fuzz::check(!piece.empty());
       asPieces.append(piece);
     }
   }
   intoString.finish(asString);
   intoPieces.finish(asPieces);
   std::string expected = popgate::reference::stuff(message);
-  if (asString != expected || asPieces != expected) std::abort();
-  if (expected.find("\r\n.\r\n") != expected.size() - 5 && expected != ".\r\n") std::abort();
+  popgate::fuzz::check(asString == expected && asPieces == expected);
+  popgate::fuzz::check(expected.find("\r\n.\r\n") == expected.size() - 5 || expected == ".\r\n");
   return 0;
 }

@@ -6,9 +6,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 namespace popgate::fuzz {
+
+// A broken invariant: abort, so that libFuzzer keeps the input (and a replay test fails).
+inline void check(bool condition) {
+  if (!condition) std::abort();
+}
 
 class FuzzInput {
  public:

@@ -15,9 +15,7 @@
 namespace {
 using namespace popgate::imap;
 
-void check(bool condition) {
-  if (!condition) std::abort();
-}
+using popgate::fuzz::check;
 
 class Reader final : public ImapResponseParser::Handler {
  public:

@@ -15,9 +15,7 @@ namespace {
 using popgate::pop3::CommandDecoder;
 using popgate::pop3::DecodeStatus;
 
-void check(bool condition) {
-  if (!condition) std::abort();
-}
+using popgate::fuzz::check;
 
 void parseArguments(const std::string& rest) {
   for (std::string_view arg : popgate::pop3::splitArgs(rest)) {

@@ -20,9 +20,7 @@
 namespace {
 using namespace popgate;
 
-void check(bool condition) {
-  if (!condition) std::abort();
-}
+using popgate::fuzz::check;
 
 // Everything the client sent, upper-cased: a commit needs a QUIT in it, a deletion a DELE.
 std::string clientText;

@@ -11,9 +11,12 @@ namespace {
 // An LF needs the stuffer when it is bare (no CR before it: becomes CRLF) or when a '.' follows
 // it (the next line starts with a dot: RFC 1939 §3 byte-stuffing). Every other byte passes
 // through, so the scan only has to find these LFs.
+bool crBefore(const char* lf, const char* begin, bool crBeforeBegin) {
+  return lf > begin ? lf[-1] == '\r' : crBeforeBegin;
+}
+
 bool needsWork(const char* lf, const char* begin, const char* end, bool crBeforeBegin) {
-  bool crBefore = lf > begin ? lf[-1] == '\r' : crBeforeBegin;
-  return !crBefore || (lf + 1 < end && lf[1] == '.');
+  return !crBefore(lf, begin, crBeforeBegin) || (lf + 1 < end && lf[1] == '.');
 }
 
 // The first LF in [from, end) that needs work, or end. This is popgate's user-space cost per
@@ -76,8 +79,7 @@ void DotStuffer::stuff(std::string_view chunk, Emit&& emit) {
   for (const char* p = begin;;) {
     const char* lf = findWork(p, begin, end, lastWasCr_);
     if (lf == end) break;
-    bool crBefore = lf > begin ? lf[-1] == '\r' : lastWasCr_;
-    if (!crBefore) {
+    if (!crBefore(lf, begin, lastWasCr_)) {
       emitSpan(lf);
       emit(kCrLf);
       span = lf + 1;
