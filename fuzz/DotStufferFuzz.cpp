@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "FuzzInput.h"
-#include "pop3/DotStuffer.h"
+#include "proxy/pop3/DotStuffer.h"
 #include "reference/ReferenceStuffing.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

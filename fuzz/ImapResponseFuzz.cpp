@@ -7,10 +7,10 @@
 #include <string>
 
 #include "FuzzInput.h"
-#include "imap/ImapFetch.h"
-#include "imap/ImapResponse.h"
-#include "imap/ImapResponseParser.h"
-#include "imap/ImapTokenizer.h"
+#include "backends/imap/ImapFetch.h"
+#include "lib/imap/ImapResponse.h"
+#include "lib/imap/ImapResponseParser.h"
+#include "lib/imap/ImapTokenizer.h"
 
 namespace {
 using namespace popgate::imap;

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "FuzzInput.h"
-#include "pop3/Arguments.h"
-#include "pop3/CommandDecoder.h"
-#include "pop3/Sasl.h"
+#include "proxy/pop3/Arguments.h"
+#include "proxy/pop3/CommandDecoder.h"
+#include "proxy/pop3/Sasl.h"
 
 namespace {
 using popgate::pop3::CommandDecoder;

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "FuzzInput.h"
-#include "auth/MailboxLocks.h"
-#include "pop3/Session.h"
+#include "proxy/auth/MailboxLocks.h"
+#include "proxy/pop3/Session.h"
 
 namespace {
 using namespace popgate;

@@ -1,11 +1,11 @@
-#include "imap/ImapFetch.h"
+#include "backends/imap/ImapFetch.h"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 
-#include "common/Ascii.h"
-#include "imap/ImapTokenizer.h"
+#include "lib/common/Ascii.h"
+#include "lib/imap/ImapTokenizer.h"
 
 namespace popgate::imap {
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "imap/ImapResponse.h"
+#include "lib/imap/ImapResponse.h"
 
 namespace popgate::imap {
 

@@ -1,4 +1,4 @@
-#include "imap/ImapMailbox.h"
+#include "backends/imap/ImapMailbox.h"
 
 #include <fmt/format.h>
 
@@ -6,8 +6,8 @@
 #include <cctype>
 #include <charconv>
 
-#include "common/Ascii.h"
-#include "net/TlsStream.h"
+#include "lib/common/Ascii.h"
+#include "lib/net/TlsStream.h"
 
 namespace popgate::imap {
 

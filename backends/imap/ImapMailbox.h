@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "imap/ImapConnection.h"
-#include "imap/ImapFetch.h"
-#include "imap/ImapReadAhead.h"
-#include "mailbox/Mailbox.h"
-#include "net/TcpConnector.h"
-#include "net/Timer.h"
-#include "net/TlsContext.h"
+#include "lib/imap/ImapConnection.h"
+#include "backends/imap/ImapFetch.h"
+#include "backends/imap/ImapReadAhead.h"
+#include "backends/mailbox/Mailbox.h"
+#include "lib/net/TcpConnector.h"
+#include "lib/net/Timer.h"
+#include "lib/net/TlsContext.h"
 
 namespace popgate::imap {
 

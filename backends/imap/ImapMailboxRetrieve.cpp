@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "imap/ImapMailbox.h"
+#include "backends/imap/ImapMailbox.h"
 
 namespace popgate::imap {
 

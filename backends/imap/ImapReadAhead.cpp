@@ -1,4 +1,4 @@
-#include "imap/ImapReadAhead.h"
+#include "backends/imap/ImapReadAhead.h"
 
 #include <algorithm>
 

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/Result.h"
+#include "lib/common/Result.h"
 
 namespace popgate::imap {
 

@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/Result.h"
+#include "lib/common/Result.h"
 
 namespace popgate::backends {
 

@@ -1,4 +1,4 @@
-#include "auth/MailboxLocks.h"
+#include "proxy/auth/MailboxLocks.h"
 
 namespace popgate::auth {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "net/TlsContext.h"
-#include "route/SdpsRouter.h"
+#include "lib/net/TlsContext.h"
+#include "proxy/route/SdpsRouter.h"
 
 namespace popgate::config {
 

@@ -9,8 +9,8 @@
 #include <sstream>
 #include <thread>
 
-#include "config/Config.h"
-#include "net/TcpListener.h"
+#include "proxy/config/Config.h"
+#include "lib/net/TcpListener.h"
 
 namespace popgate::config {
 

@@ -15,10 +15,10 @@
 #include <memory>
 #include <vector>
 
-#include "auth/MailboxLocks.h"
-#include "config/Config.h"
-#include "net/UvHandle.h"
-#include "server/Worker.h"
+#include "proxy/auth/MailboxLocks.h"
+#include "proxy/config/Config.h"
+#include "lib/net/UvHandle.h"
+#include "proxy/server/Worker.h"
 
 namespace {
 

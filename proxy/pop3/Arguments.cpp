@@ -1,4 +1,4 @@
-#include "pop3/Arguments.h"
+#include "proxy/pop3/Arguments.h"
 
 namespace popgate::pop3 {
 

@@ -1,9 +1,9 @@
-#include "pop3/CommandDecoder.h"
+#include "proxy/pop3/CommandDecoder.h"
 
 #include <algorithm>
 #include <cctype>
 
-#include "common/Ascii.h"
+#include "lib/common/Ascii.h"
 
 namespace popgate::pop3 {
 

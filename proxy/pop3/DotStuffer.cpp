@@ -1,4 +1,4 @@
-#include "pop3/DotStuffer.h"
+#include "proxy/pop3/DotStuffer.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/Result.h"
-#include "mailbox/Mailbox.h"
+#include "lib/common/Result.h"
+#include "backends/mailbox/Mailbox.h"
 
 namespace popgate::pop3 {
 

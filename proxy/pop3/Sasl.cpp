@@ -1,4 +1,4 @@
-#include "pop3/Sasl.h"
+#include "proxy/pop3/Sasl.h"
 
 #include <openssl/base64.h>
 

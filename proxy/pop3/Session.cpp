@@ -1,4 +1,4 @@
-#include "pop3/Session.h"
+#include "proxy/pop3/Session.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -6,9 +6,9 @@
 #include <cctype>
 #include <utility>
 
-#include "common/Ascii.h"
-#include "pop3/Arguments.h"
-#include "pop3/Sasl.h"
+#include "lib/common/Ascii.h"
+#include "proxy/pop3/Arguments.h"
+#include "proxy/pop3/Sasl.h"
 
 namespace popgate::pop3 {
 

@@ -10,12 +10,12 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/MailboxLocks.h"
-#include "mailbox/Mailbox.h"
-#include "pop3/CommandDecoder.h"
-#include "pop3/DotStuffer.h"
-#include "pop3/MailboxDirectory.h"
-#include "pop3/SessionSink.h"
+#include "proxy/auth/MailboxLocks.h"
+#include "backends/mailbox/Mailbox.h"
+#include "proxy/pop3/CommandDecoder.h"
+#include "proxy/pop3/DotStuffer.h"
+#include "proxy/pop3/MailboxDirectory.h"
+#include "proxy/pop3/SessionSink.h"
 
 namespace popgate::pop3 {
 

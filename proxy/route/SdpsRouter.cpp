@@ -1,6 +1,6 @@
-#include "route/SdpsRouter.h"
+#include "proxy/route/SdpsRouter.h"
 
-#include "common/Ascii.h"
+#include "lib/common/Ascii.h"
 
 namespace popgate::route {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/Result.h"
+#include "lib/common/Result.h"
 
 namespace popgate::route {
 

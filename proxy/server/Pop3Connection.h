@@ -8,10 +8,10 @@
 #include <functional>
 #include <memory>
 
-#include "net/ByteStream.h"
-#include "net/Timer.h"
-#include "net/TlsContext.h"
-#include "pop3/Session.h"
+#include "lib/net/ByteStream.h"
+#include "lib/net/Timer.h"
+#include "lib/net/TlsContext.h"
+#include "proxy/pop3/Session.h"
 
 namespace popgate::server {
 

@@ -1,8 +1,8 @@
-#include "server/Pop3Server.h"
+#include "proxy/server/Pop3Server.h"
 
 #include <spdlog/spdlog.h>
 
-#include "net/TlsStream.h"
+#include "lib/net/TlsStream.h"
 
 namespace popgate::server {
 

@@ -7,12 +7,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "auth/MailboxLocks.h"
-#include "config/Config.h"
-#include "net/DeferredDeleter.h"
-#include "net/TcpListener.h"
-#include "server/Pop3Connection.h"
-#include "server/RoutedDirectory.h"
+#include "proxy/auth/MailboxLocks.h"
+#include "proxy/config/Config.h"
+#include "lib/net/DeferredDeleter.h"
+#include "lib/net/TcpListener.h"
+#include "proxy/server/Pop3Connection.h"
+#include "proxy/server/RoutedDirectory.h"
 
 namespace popgate::server {
 

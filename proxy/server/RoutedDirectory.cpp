@@ -1,8 +1,8 @@
-#include "server/RoutedDirectory.h"
+#include "proxy/server/RoutedDirectory.h"
 
 #include <spdlog/spdlog.h>
 
-#include "imap/ImapMailbox.h"
+#include "backends/imap/ImapMailbox.h"
 
 namespace popgate::server {
 

@@ -7,9 +7,9 @@
 #include <map>
 #include <string>
 
-#include "config/Config.h"
-#include "pop3/MailboxDirectory.h"
-#include "route/SdpsRouter.h"
+#include "proxy/config/Config.h"
+#include "proxy/pop3/MailboxDirectory.h"
+#include "proxy/route/SdpsRouter.h"
 
 namespace popgate::server {
 

@@ -1,4 +1,4 @@
-#include "server/Worker.h"
+#include "proxy/server/Worker.h"
 
 #include <spdlog/spdlog.h>
 

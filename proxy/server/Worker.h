@@ -11,10 +11,10 @@
 #include <mutex>
 #include <thread>
 
-#include "auth/MailboxLocks.h"
-#include "config/Config.h"
-#include "net/UvHandle.h"
-#include "server/Pop3Server.h"
+#include "proxy/auth/MailboxLocks.h"
+#include "proxy/config/Config.h"
+#include "lib/net/UvHandle.h"
+#include "proxy/server/Pop3Server.h"
 
 namespace popgate::server {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "fakes/FakeMailbox.h"
-#include "pop3/MailboxDirectory.h"
+#include "proxy/pop3/MailboxDirectory.h"
 
 namespace popgate::fakes {
 

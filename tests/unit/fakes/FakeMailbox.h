@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "mailbox/Mailbox.h"
+#include "backends/mailbox/Mailbox.h"
 
 namespace popgate::fakes {
 

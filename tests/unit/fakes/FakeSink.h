@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "pop3/SessionSink.h"
+#include "proxy/pop3/SessionSink.h"
 
 namespace popgate::fakes {
 

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "lib/common/Result.h"
+#include "lib/net/TcpStream.h"
+#include "lib/net/UvHandle.h"
+
+namespace popgate::net {
+
+class TcpListener {
+ public:
+  using AcceptCallback = std::function<void(std::unique_ptr<TcpStream>)>;
+
+  explicit TcpListener(uv_loop_t* loop);
+  // address is an IPv4 or IPv6 literal. reusePort lets one listener per worker thread share
+  // the port (the kernel spreads connections across them).
+  Status listen(const std::string& address, int port, bool reusePort, AcceptCallback onAccept);
+  int boundPort() const;
+
+ private:
+  uv_loop_t* loop_;
+  UvHandle<uv_tcp_t> handle_;
+  AcceptCallback onAccept_;
+};
+
+// Parses an IP literal and port into a socket address.
+Result<sockaddr_storage> parseAddress(const std::string& address, int port);
+
+}  // namespace popgate::net
