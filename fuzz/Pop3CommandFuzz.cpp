@@ -9,7 +9,8 @@
 #include "FuzzInput.h"
 #include "proxy/pop3/Arguments.h"
 #include "proxy/pop3/CommandDecoder.h"
-#include "proxy/pop3/Sasl.h"
+#include "lib/common/Base64.h"
+#include "proxy/sasl/PlainMechanism.h"
 
 namespace {
 using popgate::pop3::CommandDecoder;
@@ -25,11 +26,11 @@ void parseArguments(const std::string& rest) {
 }
 
 void parseSasl(const std::string& line) {
-  auto decoded = popgate::pop3::decodeBase64(line);
+  auto decoded = popgate::decodeBase64(line);
   if (!decoded) return;
-  auto again = popgate::pop3::decodeBase64(popgate::pop3::encodeBase64(*decoded));
+  auto again = popgate::decodeBase64(popgate::encodeBase64(*decoded));
   check(again && *again == *decoded);
-  if (auto plain = popgate::pop3::parsePlain(*decoded)) {
+  if (auto plain = popgate::sasl::parsePlain(*decoded)) {
     check(plain->authcid.find('\0') == std::string::npos);
   }
 }

@@ -4,7 +4,8 @@
 // drained, STLS completing, the idle timer firing. The session must never crash, leak, send
 // after closing, delete anything without a QUIT (and a DELE) from the client, or break its side
 // of the Mailbox contract (one operation at a time, pause/resume only during a retrieval, the
-// mailbox never destroyed inside one of its own callbacks).
+// mailbox never destroyed inside one of its own callbacks). The login steps (authentication and
+// the mailbox lock) answer from a manual loop that also turns when the input says.
 
 #include <cctype>
 #include <cstdint>
@@ -14,8 +15,10 @@
 #include <vector>
 
 #include "FuzzInput.h"
-#include "proxy/auth/MailboxLocks.h"
+#include "proxy/login/InProcessLocks.h"
+#include "proxy/login/LocalLockService.h"
 #include "proxy/pop3/Session.h"
+#include "unit/fakes/ManualExecutor.h"
 
 namespace {
 using namespace popgate;
@@ -107,13 +110,23 @@ class Mailbox final : public backends::Mailbox {
   Mailbox*& live_;
 };
 
-class Directory final : public pop3::MailboxDirectory {
+class Authenticator final : public login::Authenticator {
  public:
-  Result<Entry> resolve(std::string_view login) override {
-    if (login.empty() || login.front() == '!') return Error{ErrorCode::Auth, "no such user"};
-    return Entry{std::make_unique<Mailbox>(live), std::string(login), std::string(login)};
+  explicit Authenticator(Executor& executor) : executor_(executor) {}
+  Pending authenticate(login::LoginRequest request, Done done) override {
+    return executor_.post([this, login = request.login, done = std::move(done)] {
+      if (login.empty() || login.front() == '!') return done(Error{ErrorCode::Auth, "no such user"});
+      login::LoginGrant grant;
+      grant.mailbox = std::make_unique<Mailbox>(live);
+      grant.credentials.user = login;
+      grant.lockKey = login;
+      done(std::move(grant));
+    });
   }
   Mailbox* live = nullptr;
+
+ private:
+  Executor& executor_;
 };
 
 std::vector<backends::MessageRef> snapshot(std::uint8_t count) {
@@ -182,9 +195,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   settings.secure = flags & 2;
   settings.authRequiresTls = (flags & 4) && !(flags & 2) && (flags & 1);
   Sink sink;
-  Directory directory;
-  auth::MailboxLocks locks;
-  auto session = std::make_unique<pop3::Session>(sink, directory, locks, settings);
+  fakes::ManualExecutor loop;
+  Authenticator directory(loop);
+  login::InProcessLocks locks;
+  login::LocalLockService lockService(locks, loop);
+  auto session = std::make_unique<pop3::Session>(sink, directory, lockService, settings);
   session->start();
   while (!input.empty() && !sink.closed) {
     std::uint8_t op = input.control();
@@ -200,6 +215,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         break;
       case 3:
+        loop.runAll();
+        break;
       case 4:
         if (directory.live) complete(*directory.live, input, true);
         break;
@@ -221,6 +238,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   session.reset();  // cancels whatever still runs; the mailbox must go with it
+  loop.runAll();     // a cancelled login step must not bring a mailbox back
   check(directory.live == nullptr);
+  check(locks.size() == 0);
   return 0;
 }

@@ -151,6 +151,13 @@ void ImapMailbox::afterTls(backends::Credentials credentials) {
 }
 
 void ImapMailbox::login(const backends::Credentials& credentials) {
+  const std::string* password = credentials.password();
+  if (!password) {
+    // Master-user and OAuth2 logins upstream come with the login issue (AUTHENTICATE PLAIN with
+    // an authorization identity, XOAUTH2); until then only the user's own password is sent.
+    return finishOpen(
+        Error{ErrorCode::Permanent, "this IMAP backend logs in with the user's password only"});
+  }
   if (capabilities_.count("LOGINDISABLED")) {
     return finishOpen(Error{ErrorCode::Permanent, "IMAP server disables LOGIN without TLS"});
   }
@@ -160,7 +167,7 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
                            .raw("LOGIN ")
                            .string(credentials.user)
                            .raw(" ")
-                           .string(credentials.password)
+                           .string(*password)
                            .take();
   loginCommand.onDone = [this](Result<ImapHead> reply) {
     if (!reply) return finishOpen(reply.error());

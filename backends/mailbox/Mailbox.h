@@ -17,15 +17,35 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "lib/common/Result.h"
 
 namespace popgate::backends {
 
+// How popgate logs in upstream for a user; the login step (proxy/login) decides which. Secrets
+// are never logged.
+struct PasswordCredential {
+  std::string password;  // the user's own (passthrough)
+};
+struct MasterCredential {  // a master user acting on behalf of the user (SASL PLAIN authzid)
+  std::string masterUser;
+  std::string masterPassword;
+};
+struct TokenCredential {  // an OAuth2 bearer token for the user
+  std::string token;
+};
+
 struct Credentials {
-  std::string user;      // upstream login name (after routing)
-  std::string password;  // never logged
+  std::string user;  // upstream login name (after routing): the mailbox owner
+  std::variant<PasswordCredential, MasterCredential, TokenCredential> secret;
+
+  // The password when this is a password login, else null.
+  const std::string* password() const {
+    const auto* p = std::get_if<PasswordCredential>(&secret);
+    return p ? &p->password : nullptr;
+  }
 };
 
 // One message of the snapshot taken at login; POP3 message numbers index this list.

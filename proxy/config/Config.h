@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "backends/mailbox/BackendRegistry.h"
+#include "lib/config/ConfigReader.h"
 #include "lib/net/TlsContext.h"
 #include "proxy/route/SdpsRouter.h"
 
@@ -29,20 +31,6 @@ struct SessionConfig {
   std::chrono::seconds idleTimeout{600};
 };
 
-struct BackendConfig {
-  std::string name;
-  std::string type;  // "imap"
-  std::string host;
-  int port = 143;
-  std::string mailbox = "INBOX";
-  std::chrono::seconds connectTimeout{10};
-  std::chrono::seconds commandTimeout{60};
-  // Messages fetched ahead of a client that RETRs in order, held per session (0: off).
-  std::uint64_t readAheadBytes = 256 * 1024;
-  TlsMode tls = TlsMode::None;
-  net::TlsClientSettings tlsClient;  // serverName defaults to host
-};
-
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, off
 };
@@ -52,15 +40,13 @@ struct Config {
   std::optional<net::TlsServerSettings> tls;  // the top-level tls: block
   std::vector<ListenerConfig> listeners;
   SessionConfig session;
-  std::map<std::string, BackendConfig> backends;
+  // Each parsed by its kind (backends::BackendRegistry); instantiated once per worker.
+  std::map<std::string, std::shared_ptr<const backends::BackendDefinition>> backends;
   route::RoutingTable routing;
   LogConfig log;
 };
 
-struct ConfigProblem {
-  int line = 0;  // 1-based; 0 when no line applies
-  std::string message;
-};
+using config::ConfigProblem;
 
 struct LoadedConfig {
   Config config;
@@ -68,7 +54,8 @@ struct LoadedConfig {
   std::vector<ConfigProblem> warnings;
 };
 
-LoadedConfig loadConfigFile(const std::string& path);
-LoadedConfig loadConfigText(const std::string& yaml);
+// Backend sections are parsed by the kinds in `registry`.
+LoadedConfig loadConfigFile(const std::string& path, const backends::BackendRegistry& registry);
+LoadedConfig loadConfigText(const std::string& yaml, const backends::BackendRegistry& registry);
 
 }  // namespace popgate::config

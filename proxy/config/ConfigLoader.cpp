@@ -16,63 +16,7 @@ namespace popgate::config {
 
 namespace {
 
-constexpr std::uint64_t kMaxReadAheadBytes = 16 * 1024 * 1024;
-
-class Reader {
- public:
-  explicit Reader(LoadedConfig& out) : out_(out) {}
-
-  void problem(const YAML::Node& node, std::string message) {
-    out_.problems.push_back({node.Mark().line + 1, std::move(message)});
-  }
-  void warning(const YAML::Node& node, std::string message) {
-    out_.warnings.push_back({node.Mark().line + 1, std::move(message)});
-  }
-
-  // Reports keys of a mapping that are not in `known`.
-  bool mapping(const YAML::Node& node, const std::string& where, std::set<std::string> known) {
-    if (!node.IsMap()) {
-      problem(node, where + " must be a mapping");
-      return false;
-    }
-    for (const auto& item : node) {
-      std::string key = item.first.as<std::string>("");
-      if (!known.count(key)) problem(item.first, "unknown key '" + key + "' in " + where);
-    }
-    return true;
-  }
-
-  template <class T>
-  bool scalar(const YAML::Node& node, const std::string& what, T& out) {
-    if (!node.IsScalar()) {
-      problem(node, what + " must be a scalar");
-      return false;
-    }
-    try {
-      out = node.as<T>();
-      return true;
-    } catch (const YAML::Exception&) {
-      problem(node, what + " has an invalid value '" + node.Scalar() + "'");
-      return false;
-    }
-  }
-
-  void port(const YAML::Node& node, const std::string& what, int& out) {
-    if (scalar(node, what, out) && (out < 1 || out > 65535)) {
-      problem(node, what + " must be between 1 and 65535");
-    }
-  }
-
-  void seconds(const YAML::Node& node, const std::string& what, std::chrono::seconds& out) {
-    long value = 0;
-    if (!scalar(node, what, value)) return;
-    if (value < 1 || value > 86400) return problem(node, what + " must be between 1 and 86400");
-    out = std::chrono::seconds(value);
-  }
-
- private:
-  LoadedConfig& out_;
-};
+using Reader = ConfigReader;
 
 void readTlsMode(Reader& r, const YAML::Node& node, TlsMode& out) {
   std::string mode;
@@ -198,71 +142,30 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
   }
 }
 
-void readBackends(Reader& r, const YAML::Node& node, Config& config) {
+void readBackends(Reader& r, const YAML::Node& node, const backends::BackendRegistry& registry,
+                  Config& config) {
   if (!node.IsMap()) return r.problem(node, "backends must be a mapping of names to backends");
   for (const auto& item : node) {
-    BackendConfig backend;
-    backend.name = item.first.as<std::string>("");
+    std::string name = item.first.as<std::string>("");
     const YAML::Node& body = item.second;
-    // Unknown-key check per backend, not for the names themselves.
     if (!body.IsMap()) {
-      r.problem(body, "backend '" + backend.name + "' must be a mapping");
+      r.problem(body, "backend '" + name + "' must be a mapping");
       continue;
     }
-    for (const auto& field : body) {
-      static const std::set<std::string> known = {"type",
-                                                  "host",
-                                                  "port",
-                                                  "mailbox",
-                                                  "connect_timeout_s",
-                                                  "command_timeout_s",
-                                                  "read_ahead_bytes",
-                                                  "tls",
-                                                  "ca_file",
-                                                  "verify",
-                                                  "server_name",
-                                                  "client_cert",
-                                                  "client_key"};
-      std::string key = field.first.as<std::string>("");
-      if (!known.count(key)) r.problem(field.first, "unknown key '" + key + "' in backend");
+    std::string type;
+    if (!body[backends::kBackendTypeKey]) {
+      r.problem(body, "backend '" + name + "' needs a type");
+      continue;
     }
-    if (!body["type"])
-      r.problem(body, "backend '" + backend.name + "' needs a type");
-    else if (r.scalar(body["type"], "backend type", backend.type) && backend.type != "imap") {
-      r.problem(body["type"], "unsupported backend type '" + backend.type + "' (supported: imap)");
+    if (!r.scalar(body[backends::kBackendTypeKey], "backend type", type)) continue;
+    const backends::BackendParser* parse = registry.find(type);
+    if (!parse) {
+      r.problem(body[backends::kBackendTypeKey],
+                "unsupported backend type '" + type + "' (supported: " + registry.typeList() + ")");
+      continue;
     }
-    if (!body["host"])
-      r.problem(body, "backend '" + backend.name + "' needs a host");
-    else
-      r.scalar(body["host"], "backend host", backend.host);
-    if (body["port"]) r.port(body["port"], "backend port", backend.port);
-    if (body["mailbox"]) r.scalar(body["mailbox"], "backend mailbox", backend.mailbox);
-    if (body["connect_timeout_s"])
-      r.seconds(body["connect_timeout_s"], "connect_timeout_s", backend.connectTimeout);
-    if (body["command_timeout_s"])
-      r.seconds(body["command_timeout_s"], "command_timeout_s", backend.commandTimeout);
-    if (body["read_ahead_bytes"] &&
-        r.scalar(body["read_ahead_bytes"], "read_ahead_bytes", backend.readAheadBytes) &&
-        backend.readAheadBytes > kMaxReadAheadBytes) {
-      r.problem(body["read_ahead_bytes"], "read_ahead_bytes must be at most 16777216 (16 MiB)");
-    }
-    if (body["tls"]) readTlsMode(r, body["tls"], backend.tls);
-    net::TlsClientSettings& client = backend.tlsClient;
-    if (body["ca_file"]) r.scalar(body["ca_file"], "ca_file", client.caFile);
-    if (body["verify"]) r.scalar(body["verify"], "verify", client.verify);
-    client.serverName = backend.host;
-    if (body["server_name"]) r.scalar(body["server_name"], "server_name", client.serverName);
-    if (body["client_cert"]) r.scalar(body["client_cert"], "client_cert", client.certFile);
-    if (body["client_key"]) r.scalar(body["client_key"], "client_key", client.keyFile);
-    if (client.certFile.empty() != client.keyFile.empty()) {
-      r.problem(body, "client_cert and client_key go together");
-    }
-    if (backend.tls != TlsMode::None) {
-      if (auto context = net::TlsClientContext::create(client); !context) {
-        r.problem(body, "backend '" + backend.name + "': " + context.error().detail);
-      }
-    }
-    config.backends[backend.name] = std::move(backend);
+    // The kind checks its own keys and values, with the same line-numbered problems.
+    if (auto definition = (*parse)(r, body, name)) config.backends[name] = std::move(definition);
   }
 }
 
@@ -309,7 +212,8 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
   }
 }
 
-void readDocument(Reader& r, const YAML::Node& root, LoadedConfig& out) {
+void readDocument(Reader& r, const YAML::Node& root, const backends::BackendRegistry& registry,
+                  LoadedConfig& out) {
   Config& config = out.config;
   if (!r.mapping(root, "the configuration",
                  {"workers", "tls", "listeners", "session", "backends", "routing", "log"}))
@@ -336,7 +240,7 @@ void readDocument(Reader& r, const YAML::Node& root, LoadedConfig& out) {
   if (!root["backends"])
     r.problem(root, "backends is required");
   else
-    readBackends(r, root["backends"], config);
+    readBackends(r, root["backends"], registry, config);
   if (!root["routing"])
     r.problem(root, "routing is required");
   else
@@ -354,19 +258,19 @@ void readDocument(Reader& r, const YAML::Node& root, LoadedConfig& out) {
 
 }  // namespace
 
-LoadedConfig loadConfigText(const std::string& yaml) {
+LoadedConfig loadConfigText(const std::string& yaml, const backends::BackendRegistry& registry) {
   LoadedConfig out;
-  Reader reader(out);
+  Reader reader(out.problems, out.warnings);
   try {
     YAML::Node root = YAML::Load(yaml);
-    readDocument(reader, root, out);
+    readDocument(reader, root, registry, out);
   } catch (const YAML::Exception& e) {
     out.problems.push_back({e.mark.line + 1, e.msg});
   }
   return out;
 }
 
-LoadedConfig loadConfigFile(const std::string& path) {
+LoadedConfig loadConfigFile(const std::string& path, const backends::BackendRegistry& registry) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     LoadedConfig out;
@@ -375,7 +279,7 @@ LoadedConfig loadConfigFile(const std::string& path) {
   }
   std::ostringstream text;
   text << file.rdbuf();
-  return loadConfigText(text.str());
+  return loadConfigText(text.str(), registry);
 }
 
 }  // namespace popgate::config

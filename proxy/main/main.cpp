@@ -1,4 +1,4 @@
-// popgate: a POP3 gateway in front of IMAP mail stores.
+// popgate: a POP3 gateway in front of mail stores that no longer speak POP3.
 //   popgate --config FILE         run
 //   popgate --check-config FILE   validate, print each problem with its line, exit non-zero if any
 
@@ -15,7 +15,8 @@
 #include <memory>
 #include <vector>
 
-#include "proxy/auth/MailboxLocks.h"
+#include "backends/builtin/BuiltinBackends.h"
+#include "proxy/login/InProcessLocks.h"
 #include "proxy/config/Config.h"
 #include "lib/net/UvHandle.h"
 #include "proxy/server/Worker.h"
@@ -64,7 +65,7 @@ int run(const popgate::config::Config& config) {
     }
     tls = context.value();
   }
-  popgate::auth::MailboxLocks locks;
+  popgate::login::InProcessLocks locks;
   std::vector<std::unique_ptr<popgate::server::Worker>> workers;
   for (int i = 0; i < config.workers; ++i) {
     auto worker = std::make_unique<popgate::server::Worker>(config, locks, i, tls);
@@ -134,7 +135,9 @@ int run(const popgate::config::Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"popgate: a POP3 gateway in front of IMAP mail stores"};
+  const popgate::backends::BackendRegistry registry = popgate::backends::builtinBackends();
+  CLI::App app{"popgate: a POP3 gateway in front of mail stores (backend types: " +
+               registry.typeList() + ")"};
   std::string configPath;
   std::string checkPath;
   auto* runOption = app.add_option("--config", configPath, "Run with this configuration file");
@@ -144,7 +147,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (!checkPath.empty()) {
-    LoadedConfig loaded = popgate::config::loadConfigFile(checkPath);
+    LoadedConfig loaded = popgate::config::loadConfigFile(checkPath, registry);
     printProblems(checkPath, loaded);
     if (!loaded.problems.empty()) return 1;
     std::printf("%s: configuration is valid\n", checkPath.c_str());
@@ -154,7 +157,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s", app.help().c_str());
     return 2;
   }
-  LoadedConfig loaded = popgate::config::loadConfigFile(configPath);
+  LoadedConfig loaded = popgate::config::loadConfigFile(configPath, registry);
   printProblems(configPath, loaded);
   if (!loaded.problems.empty()) return 1;
   return run(loaded.config);

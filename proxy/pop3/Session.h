@@ -1,7 +1,10 @@
 #pragma once
 // The POP3 state machine (RFC 1939 AUTHORIZATION / TRANSACTION / UPDATE, RFC 2449 CAPA and
-// response codes). It sees bytes in, replies out through a SessionSink, and a mail store through
-// backends::Mailbox; it has no event loop of its own and is driven entirely by its owner.
+// response codes). It sees bytes in, replies out through a SessionSink, the login steps through
+// login::Authenticator and login::MailboxLockService, and a mail store through backends::Mailbox;
+// it has no event loop of its own and is driven entirely by its owner. Its code is in three files:
+// Session.cpp (input, dispatch, CAPA, STLS, QUIT), SessionLogin.cpp (USER/PASS, AUTH and the
+// asynchronous login) and SessionMessages.cpp (the TRANSACTION commands and message bodies).
 
 #include <cstdint>
 #include <memory>
@@ -10,12 +13,14 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/auth/MailboxLocks.h"
 #include "backends/mailbox/Mailbox.h"
+#include "lib/common/Pending.h"
+#include "proxy/login/Authenticator.h"
+#include "proxy/login/MailboxLockService.h"
 #include "proxy/pop3/CommandDecoder.h"
 #include "proxy/pop3/DotStuffer.h"
-#include "proxy/pop3/MailboxDirectory.h"
 #include "proxy/pop3/SessionSink.h"
+#include "proxy/sasl/SaslMechanism.h"
 
 namespace popgate::pop3 {
 
@@ -33,8 +38,8 @@ class Session final : private backends::BodySink {
  public:
   enum class State { Authorization, Transaction, Update, Closed };
 
-  Session(SessionSink& sink, MailboxDirectory& directory, auth::MailboxLocks& locks,
-          SessionSettings settings = {});
+  Session(SessionSink& sink, login::Authenticator& authenticator,
+          login::MailboxLockService& locks, SessionSettings settings = {});
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -78,19 +83,22 @@ class Session final : private backends::BodySink {
   void cmdStls(std::string_view args);
   void cmdAuth(std::string_view args);
 
-  // RFC 5034 AUTH: PLAIN (RFC 4616) and the de-facto LOGIN mechanism.
-  enum class SaslStep { None, PlainResponse, LoginUser, LoginPassword };
+  // RFC 5034 AUTH: one exchange of a mechanism from the SASL table at a time.
   void saslLine(std::string_view line);
-  void saslPlain(std::string_view encoded);
-  void saslLoginStep(SaslStep step, std::string_view encoded);
-  void startLogin(std::string login, std::string password);
+  void continueSasl(sasl::SaslStep step);
+  // The login: authenticate, open the mailbox, lock it; each step asynchronous and cancelled when
+  // the session ends.
+  void startLogin(login::LoginRequest request);
+  void authenticated(Result<login::LoginGrant> grant);
+  void openFinished(Result<std::vector<backends::MessageRef>> snapshot);
+  void locked(Result<std::unique_ptr<login::MailboxLock>> lock);
+  void loginFailed(const Error& error, std::string_view what, std::string_view permanent = {});
   bool loginAllowed() const { return tlsActive_ || !settings_.authRequiresTls; }
 
   // Parses a message number that names a visible message; replies -ERR and returns nullopt if not.
   std::optional<std::size_t> visibleMessage(std::string_view arg);
   void startRetrieval(std::size_t index, std::optional<std::uint32_t> bodyLines,
                       std::string okLine);
-  void openFinished(Result<std::vector<backends::MessageRef>> snapshot);
   void commitFinished(Status status);
 
   void onBodyStart() override;
@@ -98,8 +106,8 @@ class Session final : private backends::BodySink {
   void onBodyEnd(Status status) override;
 
   SessionSink& sink_;
-  MailboxDirectory& directory_;
-  auth::MailboxLocks& locks_;
+  login::Authenticator& authenticator_;
+  login::MailboxLockService& locks_;
   SessionSettings settings_;
 
   CommandDecoder decoder_;
@@ -108,8 +116,7 @@ class Session final : private backends::BodySink {
   bool inputPaused_ = false;
   bool tlsActive_ = false;
   bool tlsStarting_ = false;        // STLS answered; input waits for the handshake
-  SaslStep sasl_ = SaslStep::None;  // an AUTH exchange waits for the client's next line
-  std::string saslUser_;
+  std::unique_ptr<sasl::SaslMechanism> sasl_;  // an AUTH exchange waits for the client's line
   std::size_t badCommands_ = 0;
 
   std::optional<std::string> user_;
@@ -117,7 +124,8 @@ class Session final : private backends::BodySink {
   std::string loginName_;  // for logs; never the password
   std::unique_ptr<backends::Mailbox> mailbox_;
   std::vector<std::unique_ptr<backends::Mailbox>> retired_;  // freed outside their callbacks
-  std::unique_ptr<auth::MailboxLocks::Lock> lock_;
+  Pending loginStep_;  // the login step under way (authentication or lock); reset cancels it
+  std::unique_ptr<login::MailboxLock> lock_;
 
   std::vector<backends::MessageRef> messages_;
   std::vector<bool> deleted_;

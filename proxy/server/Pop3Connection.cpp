@@ -7,7 +7,8 @@
 namespace popgate::server {
 
 Pop3Connection::Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream> stream,
-                               pop3::MailboxDirectory& directory, auth::MailboxLocks& locks,
+                               login::Authenticator& authenticator,
+                               login::MailboxLockService& locks,
                                ConnectionSettings settings, Release release)
     : loop_(loop),
       tls_(std::move(settings.tls)),
@@ -16,7 +17,7 @@ Pop3Connection::Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream>
       idleTimeout_(settings.idleTimeout),
       release_(std::move(release)),
       peer_(stream_->peerAddress()),
-      session_(*this, directory, locks, [&] {
+      session_(*this, authenticator, locks, [&] {
         settings.session.peer = peer_;
         return std::move(settings.session);
       }()) {

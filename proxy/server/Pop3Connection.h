@@ -27,7 +27,7 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
   using Release = std::function<void(Pop3Connection*)>;
 
   Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream> stream,
-                 pop3::MailboxDirectory& directory, auth::MailboxLocks& locks,
+                 login::Authenticator& authenticator, login::MailboxLockService& locks,
                  ConnectionSettings settings, Release release);
   ~Pop3Connection() override;
 

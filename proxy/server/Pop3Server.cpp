@@ -6,12 +6,11 @@
 
 namespace popgate::server {
 
-Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, auth::MailboxLocks& locks,
+Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, login::InProcessLocks& locks,
                        std::shared_ptr<const net::TlsServerContext> tls)
     : loop_(loop),
       config_(config),
-      locks_(locks),
-      directory_(loop, config),
+      login_(loop, config, locks),
       deleter_(loop),
       tls_(std::move(tls)) {}
 
@@ -58,7 +57,7 @@ void Pop3Server::accept(const config::ListenerConfig& listener,
     settings.tls = tls_;
   }
   auto connection = std::make_unique<Pop3Connection>(
-      loop_, std::move(transport), directory_, locks_, std::move(settings),
+      loop_, std::move(transport), login_.authenticator(), login_.locks(), std::move(settings),
       [this](Pop3Connection* done) { release(done); });
   Pop3Connection* raw = connection.get();
   connections_.emplace(raw, std::move(connection));

@@ -7,19 +7,18 @@
 #include <unordered_map>
 #include <vector>
 
-#include "proxy/auth/MailboxLocks.h"
 #include "proxy/config/Config.h"
 #include "lib/net/DeferredDeleter.h"
 #include "lib/net/TcpListener.h"
 #include "proxy/server/Pop3Connection.h"
-#include "proxy/server/RoutedDirectory.h"
+#include "proxy/server/LoginServices.h"
 
 namespace popgate::server {
 
 class Pop3Server {
  public:
   // `tls` is the server TLS context shared by all workers (null without a tls: block).
-  Pop3Server(uv_loop_t* loop, const config::Config& config, auth::MailboxLocks& locks,
+  Pop3Server(uv_loop_t* loop, const config::Config& config, login::InProcessLocks& locks,
              std::shared_ptr<const net::TlsServerContext> tls);
   ~Pop3Server();
 
@@ -36,8 +35,7 @@ class Pop3Server {
 
   uv_loop_t* loop_;
   const config::Config& config_;
-  auth::MailboxLocks& locks_;
-  RoutedDirectory directory_;
+  LoginServices login_;
   net::DeferredDeleter deleter_;
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
   std::shared_ptr<const net::TlsServerContext> tls_;

@@ -6,7 +6,7 @@
 
 namespace popgate::server {
 
-Worker::Worker(const config::Config& config, auth::MailboxLocks& locks, int index,
+Worker::Worker(const config::Config& config, login::InProcessLocks& locks, int index,
                std::shared_ptr<const net::TlsServerContext> tls)
     : config_(config), locks_(locks), index_(index), initialTls_(std::move(tls)) {
   uv_loop_init(&loop_);

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "proxy/auth/MailboxLocks.h"
+#include "proxy/login/InProcessLocks.h"
 #include "proxy/config/Config.h"
 #include "lib/net/UvHandle.h"
 #include "proxy/server/Pop3Server.h"
@@ -20,7 +20,7 @@ namespace popgate::server {
 
 class Worker {
  public:
-  Worker(const config::Config& config, auth::MailboxLocks& locks, int index,
+  Worker(const config::Config& config, login::InProcessLocks& locks, int index,
          std::shared_ptr<const net::TlsServerContext> tls);
   ~Worker();  // stops and joins
   Worker(const Worker&) = delete;
@@ -38,7 +38,7 @@ class Worker {
   void run(Pop3Server& server);
 
   const config::Config& config_;
-  auth::MailboxLocks& locks_;
+  login::InProcessLocks& locks_;
   int index_;
   uv_loop_t loop_;
   net::UvHandle<uv_async_t> stopSignal_;

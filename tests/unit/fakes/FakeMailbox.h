@@ -37,6 +37,12 @@ struct MailboxLog {
   FakeMailbox* live = nullptr;  // the most recently created mailbox, while it exists
 };
 
+// The password a mailbox was opened with ("" for another kind of credential).
+inline std::string passwordOf(const backends::Credentials& credentials) {
+  const std::string* password = credentials.password();
+  return password ? *password : std::string();
+}
+
 inline backends::MessageRef message(std::string id, std::string uidl, std::uint64_t size) {
   return backends::MessageRef{std::move(id), std::move(uidl), size};
 }

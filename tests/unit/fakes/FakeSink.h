@@ -2,9 +2,12 @@
 // A pop3::SessionSink that records the session's output as one transcript and lets the test
 // decide when the client is congested. It fails the test when the session breaks the sink's
 // contract: output or a second close after close(), unbalanced pause/resume of input.
+// Before the test reads anything, `settle` (when set) runs what the loop has queued: a client
+// sees the output only after the loop turned.
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -42,16 +45,40 @@ class FakeSink final : public pop3::SessionSink {
   int tlsStarts() const { return tlsStarts_; }
 
   // What the session sent since the last take().
-  std::string take() { return std::exchange(unread_, {}); }
-  const std::string& transcript() const { return transcript_; }
-  int sends() const { return sends_; }
+  std::string take() {
+    run();
+    return std::exchange(unread_, {});
+  }
+  const std::string& transcript() {
+    run();
+    return transcript_;
+  }
+  int sends() {
+    run();
+    return sends_;
+  }
 
   void setCongested(bool congested) { congested_ = congested; }
-  bool closed() const { return closed_; }
-  bool inputPaused() const { return inputPaused_; }
-  int inputPauses() const { return inputPauses_; }
+  bool closed() {
+    run();
+    return closed_;
+  }
+  bool inputPaused() {
+    run();
+    return inputPaused_;
+  }
+  int inputPauses() {
+    run();
+    return inputPauses_;
+  }
+
+  std::function<void()> settle;
 
  private:
+  void run() {
+    if (settle) settle();
+  }
+
   std::string transcript_;
   std::string unread_;
   int sends_ = 0;

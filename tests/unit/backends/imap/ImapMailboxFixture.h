@@ -51,12 +51,12 @@ class ImapMailboxTest : public ::testing::Test {
   void makeMailbox();
 
   // Starting operations (the callbacks record their results below).
-  void startOpen(backends::Credentials credentials = {"alice", "secret"});
+  void startOpen(backends::Credentials credentials = {"alice", backends::PasswordCredential{"secret"}});
   void startRetrieve(std::uint32_t uid, std::optional<std::uint32_t> bodyLines = std::nullopt);
   void startCommit(const std::vector<std::uint32_t>& uids);
 
   // Starting and waiting (at most a few seconds) for the result.
-  Result<std::vector<MessageRef>> open(backends::Credentials credentials = {"alice", "secret"});
+  Result<std::vector<MessageRef>> open(backends::Credentials credentials = {"alice", backends::PasswordCredential{"secret"}});
   void openOk();  // use with ASSERT_NO_FATAL_FAILURE
   Status retrieve(std::uint32_t uid, std::optional<std::uint32_t> bodyLines = std::nullopt);
   Status commit(const std::vector<std::uint32_t>& uids);

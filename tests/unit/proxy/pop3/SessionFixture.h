@@ -1,6 +1,9 @@
 #pragma once
-// Shared fixture for the Session tests: a Session wired to a FakeSink, a FakeDirectory of
-// FakeMailboxes and real MailboxLocks, plus C:/S: transcripts.
+// Shared fixture for the Session tests: a Session wired to a FakeSink, a FakeAuthenticator that
+// grants FakeMailboxes, and the real LocalLockService over real InProcessLocks, both answering
+// through a ManualExecutor (the loop), plus C:/S: transcripts. Reading the sink, mailbox() and
+// log() first runs what the loop has queued (autoSettle_); a test that wants a login step to
+// answer late or never turns that off and calls settle() itself.
 
 #include <gtest/gtest.h>
 
@@ -10,10 +13,12 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/auth/MailboxLocks.h"
-#include "fakes/FakeDirectory.h"
+#include "fakes/FakeAuthenticator.h"
 #include "fakes/FakeMailbox.h"
 #include "fakes/FakeSink.h"
+#include "fakes/ManualExecutor.h"
+#include "proxy/login/InProcessLocks.h"
+#include "proxy/login/LocalLockService.h"
 #include "proxy/pop3/Session.h"
 
 namespace popgate::pop3 {
@@ -22,12 +27,17 @@ class SessionTest : public ::testing::Test {
  protected:
   using State = Session::State;
 
-  SessionTest() { restart({}); }
+  SessionTest() {
+    sink_.settle = [this] {
+      if (autoSettle_) settle();
+    };
+    restart({});
+  }
 
   // A fresh session (with `settings`); the greeting is checked and consumed.
   void restart(SessionSettings settings) {
     session_.reset();
-    session_ = std::make_unique<Session>(sink_, directory_, locks_, std::move(settings));
+    session_ = std::make_unique<Session>(sink_, authenticator_, lockService_, std::move(settings));
     session_->start();
     EXPECT_EQ(sink_.take(), "+OK POP3 gateway ready.\r\n");
   }
@@ -76,12 +86,24 @@ class SessionTest : public ::testing::Test {
     check();
   }
 
-  fakes::FakeMailbox& mailbox() { return directory_.mailbox(); }
-  fakes::MailboxLog& log() { return directory_.log; }
+  // Runs what the loop has queued (login answers, lock answers); returns how many ran.
+  int settle() { return executor_.runAll(); }
 
+  fakes::FakeMailbox& mailbox() {
+    if (autoSettle_) settle();
+    return authenticator_.mailbox();
+  }
+  fakes::MailboxLog& log() {
+    if (autoSettle_) settle();
+    return authenticator_.log;
+  }
+
+  bool autoSettle_ = true;
+  fakes::ManualExecutor executor_;
   fakes::FakeSink sink_;
-  fakes::FakeDirectory directory_;
-  auth::MailboxLocks locks_;
+  fakes::FakeAuthenticator authenticator_{executor_};
+  login::InProcessLocks locks_;
+  login::LocalLockService lockService_{locks_, executor_};
   std::unique_ptr<Session> session_;
 };
 

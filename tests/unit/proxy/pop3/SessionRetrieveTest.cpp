@@ -221,7 +221,7 @@ TEST_F(SessionRetrieveTest, IdleTimeoutDuringRetrievalEndsItAndCommitsNothing) {
   EXPECT_EQ(sink_.take(), "+OK 120 octets\r\npar");
   EXPECT_TRUE(sink_.closed());
   EXPECT_EQ(log().cancelled, 1);
-  if (FakeMailbox* still = directory_.live()) {  // were it still running: late data goes nowhere
+  if (FakeMailbox* still = authenticator_.live()) {  // were it still running: late data goes nowhere
     still->deliverBody("tial\r\n");
     still->endBody();
   }
@@ -259,7 +259,7 @@ TEST_F(SessionPipelineTest, CommandsAfterARefusedLoginRunInAuthorization) {
   EXPECT_EQ(sink_.take(),
             "+OK\r\n-ERR [AUTH] Authentication failed.\r\n-ERR Log in first.\r\n+OK\r\n");
   ASSERT_EQ(log().opens.size(), 2u);
-  EXPECT_EQ(log().opens[1].password, "right");
+  EXPECT_EQ(fakes::passwordOf(log().opens[1]), "right");
   mailbox().completeOpen(threeMessages());
   EXPECT_EQ(sink_.take(), "+OK Logged in.\r\n+OK 3 3320\r\n");
 }

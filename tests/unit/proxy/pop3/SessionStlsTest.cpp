@@ -35,7 +35,7 @@ TEST_F(SessionStlsTest, LoginBeforeTlsIsRefused) {
     C: PASS secret
     S: -ERR Login requires TLS: use STLS first.
   )");
-  EXPECT_EQ(directory_.logins.size(), 0u);
+  EXPECT_EQ(authenticator_.logins.size(), 0u);
 }
 
 TEST_F(SessionStlsTest, StlsStartsTlsAndCapaIsReevaluated) {

@@ -44,9 +44,9 @@ TEST_F(SessionTest, UserAndPassOpenTheRoutedMailbox) {
     C: PASS secret
   )");
   ASSERT_EQ(log().opens.size(), 1u);
-  EXPECT_EQ(directory_.logins, std::vector<std::string>{"alice"});
+  EXPECT_EQ(authenticator_.logins, std::vector<std::string>{"alice"});
   EXPECT_EQ(log().opens[0].user, "alice@upstream");
-  EXPECT_EQ(log().opens[0].password, "secret");
+  EXPECT_EQ(fakes::passwordOf(log().opens[0]), "secret");
   EXPECT_EQ(session_->state(), State::Authorization);  // nothing before the store answers
 
   mailbox().completeOpen(threeMessages());
@@ -58,7 +58,7 @@ TEST_F(SessionTest, UserAndPassOpenTheRoutedMailbox) {
 TEST_F(SessionTest, PasswordIsTheWholeRestOfTheLine) {
   session_->onInput("USER alice\r\nPASS  pass with  spaces \r\n");
   ASSERT_EQ(log().opens.size(), 1u);
-  EXPECT_EQ(log().opens[0].password, " pass with  spaces ");
+  EXPECT_EQ(fakes::passwordOf(log().opens[0]), " pass with  spaces ");
 }
 
 TEST_F(SessionTest, LatestUserWins) {
@@ -69,7 +69,7 @@ TEST_F(SessionTest, LatestUserWins) {
     S: +OK
     C: PASS x
   )");
-  EXPECT_EQ(directory_.logins, std::vector<std::string>{"second"});
+  EXPECT_EQ(authenticator_.logins, std::vector<std::string>{"second"});
 }
 
 TEST_F(SessionTest, UserNeedsAName) {
@@ -87,7 +87,7 @@ TEST_F(SessionTest, PassNeedsUserFirst) {
     C: PASS secret
     S: -ERR Send USER first.
   )");
-  EXPECT_TRUE(directory_.logins.empty());
+  EXPECT_TRUE(authenticator_.logins.empty());
 }
 
 TEST_F(SessionTest, RefusedCredentialsGiveAuthCodeAndAllowARetry) {
@@ -124,7 +124,7 @@ TEST_F(SessionTest, PermanentFailureGivesSysPerm) {
 }
 
 TEST_F(SessionTest, UnroutableLoginGivesAuthWithoutABackend) {
-  directory_.failure = Error{ErrorCode::Auth, "no route for this login"};
+  authenticator_.failure = Error{ErrorCode::Auth, "no route for this login"};
   converse(R"(
     C: USER nobody@nowhere
     S: +OK
@@ -139,21 +139,24 @@ TEST_F(SessionTest, UnroutableLoginGivesAuthWithoutABackend) {
 TEST_F(SessionTest, SecondSessionOnTheSameMailboxGetsInUse) {
   login();
   fakes::FakeSink otherSink;
-  fakes::FakeDirectory otherDirectory;
-  Session other(otherSink, otherDirectory, locks_);
+  otherSink.settle = [this] { settle(); };
+  fakes::FakeAuthenticator otherAuthenticator(executor_);
+  Session other(otherSink, otherAuthenticator, lockService_);
   other.onInput("USER alice\r\nPASS secret\r\n");
-  otherDirectory.mailbox().completeOpen(threeMessages());
+  settle();
+  otherAuthenticator.mailbox().completeOpen(threeMessages());
   EXPECT_EQ(otherSink.take(),
             "+OK\r\n-ERR [IN-USE] Mailbox is locked by another POP3 session.\r\n");
   EXPECT_EQ(other.state(), State::Authorization);
   other.onInput("NOOP\r\n");  // the refused mailbox is freed outside its callback
-  EXPECT_EQ(otherDirectory.log.destroyed, 1);
-  EXPECT_TRUE(otherDirectory.log.commits.empty());
+  EXPECT_EQ(otherAuthenticator.log.destroyed, 1);
+  EXPECT_TRUE(otherAuthenticator.log.commits.empty());
 
   session_.reset();  // the first session ends: its lock goes with it
   EXPECT_EQ(locks_.size(), 0u);
   other.onInput("USER alice\r\nPASS secret\r\n");
-  otherDirectory.mailbox().completeOpen(threeMessages());
+  settle();
+  otherAuthenticator.mailbox().completeOpen(threeMessages());
   EXPECT_EQ(otherSink.take(), "-ERR Log in first.\r\n+OK\r\n+OK Logged in.\r\n");
 }
 
@@ -337,7 +340,7 @@ TEST_F(SessionTest, IdleTimeoutWhileLoggingInCancelsTheLogin) {
   EXPECT_EQ(sink_.take(), "-ERR Disconnected for inactivity.\r\n");
   EXPECT_EQ(log().cancelled, 1);
   // Were the login still running, its end must not bring the closed session back.
-  if (FakeMailbox* still = directory_.live()) still->completeOpen(threeMessages());
+  if (FakeMailbox* still = authenticator_.live()) still->completeOpen(threeMessages());
   EXPECT_EQ(session_->state(), State::Closed);
   EXPECT_EQ(sink_.take(), "");
   EXPECT_EQ(locks_.size(), 0u);
@@ -346,7 +349,7 @@ TEST_F(SessionTest, IdleTimeoutWhileLoggingInCancelsTheLogin) {
 TEST_F(SessionTest, IdleTimeoutWhileLoggingInNeverRunsThePipelinedQuit) {
   session_->onInput("USER alice\r\nPASS secret\r\nDELE 1\r\nQUIT\r\n");
   session_->onIdleTimeout();
-  if (FakeMailbox* still = directory_.live()) still->completeOpen(threeMessages());
+  if (FakeMailbox* still = authenticator_.live()) still->completeOpen(threeMessages());
   session_.reset();
   EXPECT_TRUE(log().commits.empty());
   EXPECT_EQ(sink_.transcript(),
@@ -383,7 +386,7 @@ TEST_F(SessionTest, DroppedSessionCancelsALoginInProgress) {
   ASSERT_EQ(mailbox().pending(), FakeMailbox::Operation::Open);
   session_.reset();
   EXPECT_EQ(log().cancelled, 1);
-  EXPECT_EQ(directory_.live(), nullptr);
+  EXPECT_EQ(authenticator_.live(), nullptr);
 }
 
 TEST_F(SessionTest, PausesReadingWhenPipelinedInputPilesUp) {

@@ -1,25 +1,26 @@
 #pragma once
-// One POP3 session per mailbox (RFC 1939 §8 asks servers to lock the maildrop; RFC 2449 [IN-USE]).
-// Shared by every worker thread of the process, hence the mutex; it is taken once per login.
+// One POP3 session per mailbox (RFC 1939 §8 asks servers to lock the maildrop; RFC 2449 [IN-USE]),
+// within this process. Shared by every worker thread, hence the mutex; it is taken once per
+// login. Sessions reach it through LocalLockService, the asynchronous MailboxLockService.
 
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_set>
 
-namespace popgate::auth {
+namespace popgate::login {
 
-class MailboxLocks {
+class InProcessLocks {
  public:
   class Lock {
    public:
-    Lock(MailboxLocks& owner, std::string key) : owner_(owner), key_(std::move(key)) {}
+    Lock(InProcessLocks& owner, std::string key) : owner_(owner), key_(std::move(key)) {}
     ~Lock() { owner_.release(key_); }
     Lock(const Lock&) = delete;
     Lock& operator=(const Lock&) = delete;
 
    private:
-    MailboxLocks& owner_;
+    InProcessLocks& owner_;
     std::string key_;
   };
 
@@ -34,4 +35,4 @@ class MailboxLocks {
   std::unordered_set<std::string> held_;
 };
 
-}  // namespace popgate::auth
+}  // namespace popgate::login

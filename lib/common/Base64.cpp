@@ -1,11 +1,10 @@
-#include "proxy/pop3/Sasl.h"
+#include "lib/common/Base64.h"
 
 #include <openssl/base64.h>
 
 #include <cstdint>
-#include <vector>
 
-namespace popgate::pop3 {
+namespace popgate {
 
 std::optional<std::string> decodeBase64(std::string_view text) {
   std::size_t maxLength = 0;
@@ -31,18 +30,4 @@ std::string encodeBase64(std::string_view bytes) {
   return out;
 }
 
-std::optional<PlainCredentials> parsePlain(std::string_view message) {
-  std::size_t first = message.find('\0');
-  if (first == std::string_view::npos) return std::nullopt;
-  std::size_t second = message.find('\0', first + 1);
-  if (second == std::string_view::npos) return std::nullopt;
-  PlainCredentials credentials{std::string(message.substr(0, first)),
-                               std::string(message.substr(first + 1, second - first - 1)),
-                               std::string(message.substr(second + 1))};
-  if (credentials.authcid.empty() || credentials.password.find('\0') != std::string::npos) {
-    return std::nullopt;
-  }
-  return credentials;
-}
-
-}  // namespace popgate::pop3
+}  // namespace popgate

@@ -5,21 +5,21 @@
 #include <thread>
 #include <vector>
 
-#include "proxy/auth/MailboxLocks.h"
+#include "proxy/login/InProcessLocks.h"
 
-namespace popgate::auth {
+namespace popgate::login {
 namespace {
 
-TEST(MailboxLocksTest, SecondLockOnTheSameKeyFails) {
-  MailboxLocks locks;
+TEST(InProcessLocksTest, SecondLockOnTheSameKeyFails) {
+  InProcessLocks locks;
   auto first = locks.tryLock("imap/alice");
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(locks.tryLock("imap/alice"), nullptr);
   EXPECT_EQ(locks.size(), 1u);
 }
 
-TEST(MailboxLocksTest, DifferentKeysAreIndependent) {
-  MailboxLocks locks;
+TEST(InProcessLocksTest, DifferentKeysAreIndependent) {
+  InProcessLocks locks;
   auto alice = locks.tryLock("imap/alice");
   auto bob = locks.tryLock("imap/bob");
   EXPECT_NE(alice, nullptr);
@@ -27,15 +27,15 @@ TEST(MailboxLocksTest, DifferentKeysAreIndependent) {
   EXPECT_EQ(locks.size(), 2u);
 }
 
-TEST(MailboxLocksTest, KeysAreCaseSensitive) {
+TEST(InProcessLocksTest, KeysAreCaseSensitive) {
   // Case folding, if any, belongs to whoever builds the key.
-  MailboxLocks locks;
+  InProcessLocks locks;
   auto lower = locks.tryLock("alice");
   EXPECT_NE(locks.tryLock("Alice"), nullptr);
 }
 
-TEST(MailboxLocksTest, DestroyingTheLockReleasesIt) {
-  MailboxLocks locks;
+TEST(InProcessLocksTest, DestroyingTheLockReleasesIt) {
+  InProcessLocks locks;
   auto lock = locks.tryLock("imap/alice");
   ASSERT_NE(lock, nullptr);
   lock.reset();
@@ -43,27 +43,27 @@ TEST(MailboxLocksTest, DestroyingTheLockReleasesIt) {
   EXPECT_NE(locks.tryLock("imap/alice"), nullptr);
 }
 
-TEST(MailboxLocksTest, FailedAttemptDoesNotReleaseTheHolder) {
-  MailboxLocks locks;
+TEST(InProcessLocksTest, FailedAttemptDoesNotReleaseTheHolder) {
+  InProcessLocks locks;
   auto holder = locks.tryLock("k");
   EXPECT_EQ(locks.tryLock("k"), nullptr);
   EXPECT_EQ(locks.tryLock("k"), nullptr);
   EXPECT_EQ(locks.size(), 1u);
 }
 
-TEST(MailboxLocksTest, EmptyKeyIsAKeyLikeAnyOther) {
-  MailboxLocks locks;
+TEST(InProcessLocksTest, EmptyKeyIsAKeyLikeAnyOther) {
+  InProcessLocks locks;
   auto lock = locks.tryLock("");
   EXPECT_NE(lock, nullptr);
   EXPECT_EQ(locks.tryLock(""), nullptr);
 }
 
-TEST(MailboxLocksTest, ExactlyOneThreadWinsEachRound) {
-  MailboxLocks locks;
+TEST(InProcessLocksTest, ExactlyOneThreadWinsEachRound) {
+  InProcessLocks locks;
   constexpr int kThreads = 8;
   constexpr int kRounds = 200;
   for (int round = 0; round < kRounds; ++round) {
-    std::vector<std::unique_ptr<MailboxLocks::Lock>> won(kThreads);
+    std::vector<std::unique_ptr<InProcessLocks::Lock>> won(kThreads);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back(
@@ -78,4 +78,4 @@ TEST(MailboxLocksTest, ExactlyOneThreadWinsEachRound) {
 }
 
 }  // namespace
-}  // namespace popgate::auth
+}  // namespace popgate::login

@@ -1,0 +1,24 @@
+#pragma once
+// The `type: imap` backend kind: its YAML section, and mailboxes over ImapMailbox.
+//
+//   store:
+//     type: imap
+//     host: imap.example.org      # required
+//     port: 143                   # default 143
+//     mailbox: INBOX
+//     tls: none                   # none | starttls | implicit, with ca_file, verify, ...
+//     connect_timeout_s: 10
+//     command_timeout_s: 60
+//     read_ahead_bytes: 262144    # 0 turns read-ahead off; at most 16 MiB
+
+#include <memory>
+#include <string>
+
+#include "backends/mailbox/BackendRegistry.h"
+
+namespace popgate::imap {
+
+std::shared_ptr<const backends::BackendDefinition> parseImapBackend(
+    config::ConfigReader& reader, const YAML::Node& section, const std::string& name);
+
+}  // namespace popgate::imap

@@ -1,0 +1,42 @@
+#include "lib/config/ConfigReader.h"
+
+namespace popgate::config {
+
+void ConfigReader::problem(const YAML::Node& node, std::string message) {
+  problems_.push_back({node.Mark().line + 1, std::move(message)});
+}
+
+void ConfigReader::warning(const YAML::Node& node, std::string message) {
+  warnings_.push_back({node.Mark().line + 1, std::move(message)});
+}
+
+bool ConfigReader::mapping(const YAML::Node& node, const std::string& where,
+                           const std::set<std::string>& known) {
+  if (!node.IsMap()) {
+    problem(node, where + " must be a mapping");
+    return false;
+  }
+  for (const auto& item : node) {
+    std::string key = item.first.as<std::string>("");
+    if (!known.count(key)) problem(item.first, "unknown key '" + key + "' in " + where);
+  }
+  return true;
+}
+
+void ConfigReader::port(const YAML::Node& node, const std::string& what, int& out) {
+  if (scalar(node, what, out) && (out < 1 || out > 65535)) {
+    problem(node, what + " must be between 1 and 65535");
+  }
+}
+
+void ConfigReader::seconds(const YAML::Node& node, const std::string& what,
+                           std::chrono::seconds& out, long min) {
+  long value = 0;
+  if (!scalar(node, what, value)) return;
+  if (value < min || value > 86400) {
+    return problem(node, what + " must be between " + std::to_string(min) + " and 86400");
+  }
+  out = std::chrono::seconds(value);
+}
+
+}  // namespace popgate::config
