@@ -7,9 +7,9 @@
 #include <string>
 
 #include "FuzzInput.h"
+#include "lib/common/Base64.h"
 #include "proxy/pop3/Arguments.h"
 #include "proxy/pop3/CommandDecoder.h"
-#include "lib/common/Base64.h"
 #include "proxy/sasl/PlainMechanism.h"
 
 namespace {

@@ -115,7 +115,8 @@ class Authenticator final : public login::Authenticator {
   explicit Authenticator(Executor& executor) : executor_(executor) {}
   Pending authenticate(login::LoginRequest request, Done done) override {
     return executor_.post([this, login = request.login, done = std::move(done)] {
-      if (login.empty() || login.front() == '!') return done(Error{ErrorCode::Auth, "no such user"});
+      if (login.empty() || login.front() == '!')
+        return done(Error{ErrorCode::Auth, "no such user"});
       login::LoginGrant grant;
       grant.mailbox = std::make_unique<Mailbox>(live);
       grant.credentials.user = login;
@@ -238,7 +239,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   session.reset();  // cancels whatever still runs; the mailbox must go with it
-  loop.runAll();     // a cancelled login step must not bring a mailbox back
+  loop.runAll();    // a cancelled login step must not bring a mailbox back
   check(directory.live == nullptr);
   check(locks.size() == 0);
   return 0;

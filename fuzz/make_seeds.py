@@ -73,7 +73,8 @@ write("imap_response", "odd", b"\x03" + chunks(
 def session(steps):
     """session: a flags byte, then steps: ("c", bytes) client input; ("ok", b) / ("fail", b)
     the store completes its operation (b: an open's message count byte, a body step's chunk);
-    ("congest",) toggles the client's congestion; ("tls",) completes STLS."""
+    ("congest",) toggles the client's congestion; ("tls",) completes STLS; ("loop",) runs what the
+    loop has queued (the login steps: authentication, then the mailbox lock)."""
     out = bytearray([1])  # STLS offered, plain, login allowed without TLS
     for step in steps:
         if step[0] == "c":
@@ -81,7 +82,9 @@ def session(steps):
                 piece = step[1][i:i + 40]
                 out += bytes([0, len(piece) - 1]) + piece
         elif step[0] == "ok":
-            out += bytes([3]) + step[1]
+            out += bytes([4]) + step[1]
+        elif step[0] == "loop":
+            out += bytes([3])
         elif step[0] == "fail":
             out += bytes([5]) + step[1]
         elif step[0] == "congest":
@@ -96,17 +99,18 @@ def body_chunk(data):
 
 
 write("session", "retr_dele_quit", session([
-    ("c", b"CAPA\r\nUSER alice\r\nPASS secret\r\n"), ("ok", b"\x03"),
+    ("c", b"CAPA\r\nUSER alice\r\nPASS secret\r\n"), ("loop",), ("ok", b"\x03"), ("loop",),
     ("c", b"STAT\r\nLIST\r\nUIDL\r\nRETR 1\r\n"), ("ok", b""),
     ("ok", body_chunk(b"Subject: x\r\n\r\n.dot\r\n")), ("ok", b"\x00"),
     ("c", b"TOP 2 1\r\nDELE 1\r\nQUIT\r\n"), ("ok", b""), ("ok", b"\x00"), ("ok", b"")]))
 write("session", "failures", session([
-    ("c", b"USER !nobody\r\nPASS x\r\nUSER bob\r\nPASS y\r\n"), ("fail", b"\x01"),
-    ("c", b"AUTH PLAIN\r\n"), ("c", b"AGJvYgB5\r\n"), ("ok", b"\x02"),
+    ("c", b"USER !nobody\r\nPASS x\r\nUSER bob\r\nPASS y\r\n"), ("loop",), ("loop",),
+    ("fail", b"\x01"),
+    ("c", b"AUTH PLAIN\r\n"), ("c", b"AGJvYgB5\r\n"), ("loop",), ("ok", b"\x02"), ("loop",),
     ("c", b"RETR 2\r\n"), ("ok", b""), ("fail", b""), ("c", b"NOOP\r\n")]))
 write("session", "stls", session([("c", b"STLS\r\nCAPA\r\n"), ("tls",), ("c", b"CAPA\r\n")]))
 write("session", "congested", session([
-    ("c", b"USER carol\r\nPASS z\r\n"), ("ok", b"\x02"), ("congest",),
+    ("c", b"USER carol\r\nPASS z\r\n"), ("loop",), ("ok", b"\x02"), ("loop",), ("congest",),
     ("c", b"RETR 1\r\nRETR 2\r\n"), ("ok", b""), ("ok", body_chunk(b"a" * 60)),
     ("congest",), ("ok", b"\x00"), ("c", b"QUIT\r\n")]))
 

@@ -18,7 +18,8 @@
 
 namespace popgate::imap {
 
-std::shared_ptr<const backends::BackendDefinition> parseImapBackend(
-    config::ConfigReader& reader, const YAML::Node& section, const std::string& name);
+std::shared_ptr<const backends::BackendDefinition> parseImapBackend(config::ConfigReader& reader,
+                                                                    const YAML::Node& section,
+                                                                    const std::string& name);
 
 }  // namespace popgate::imap

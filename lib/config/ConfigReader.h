@@ -27,7 +27,8 @@ class ConfigReader {
   void warning(const YAML::Node& node, std::string message);
 
   // False (and a problem) unless `node` is a mapping; reports keys that are not in `known`.
-  bool mapping(const YAML::Node& node, const std::string& where, const std::set<std::string>& known);
+  bool mapping(const YAML::Node& node, const std::string& where,
+               const std::set<std::string>& known);
 
   template <class T>
   bool scalar(const YAML::Node& node, const std::string& what, T& out) {

@@ -1,5 +1,6 @@
-// YAML -> Config. The only place where yaml-cpp's exceptions are caught; every problem is
-// reported with its line so that --check-config can list them all at once.
+// YAML -> Config, read with lib/config/ConfigReader (where yaml-cpp's exceptions are caught);
+// every problem is reported with its line so that --check-config can list them all at once.
+// Backend sections go to the parser their `type:` registered.
 
 #include <yaml-cpp/yaml.h>
 
@@ -9,8 +10,8 @@
 #include <sstream>
 #include <thread>
 
-#include "proxy/config/Config.h"
 #include "lib/net/TcpListener.h"
+#include "proxy/config/Config.h"
 
 namespace popgate::config {
 

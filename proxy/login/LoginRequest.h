@@ -29,8 +29,8 @@ struct BearerProof {  // an OAuth2 access token (XOAUTH2, RFC 7628 OAUTHBEARER)
 using Proof = std::variant<PasswordProof, ApopProof, CramMd5Proof, BearerProof>;
 
 struct LoginRequest {
-  std::string login;          // as the client sent it (the SASL authentication identity)
-  std::string authzid;        // SASL authorization identity; empty when acting as itself
+  std::string login;    // as the client sent it (the SASL authentication identity)
+  std::string authzid;  // SASL authorization identity; empty when acting as itself
   Proof proof;
   std::string clientAddress;  // "address:port", for per-address policies and logs
 };

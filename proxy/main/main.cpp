@@ -4,21 +4,20 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <uv.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <sys/resource.h>
-
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <vector>
 
 #include "backends/builtin/BuiltinBackends.h"
-#include "proxy/login/InProcessLocks.h"
-#include "proxy/config/Config.h"
 #include "lib/net/UvHandle.h"
+#include "proxy/config/Config.h"
+#include "proxy/login/InProcessLocks.h"
 #include "proxy/server/Worker.h"
 
 namespace {

@@ -38,8 +38,8 @@ class Session final : private backends::BodySink {
  public:
   enum class State { Authorization, Transaction, Update, Closed };
 
-  Session(SessionSink& sink, login::Authenticator& authenticator,
-          login::MailboxLockService& locks, SessionSettings settings = {});
+  Session(SessionSink& sink, login::Authenticator& authenticator, login::MailboxLockService& locks,
+          SessionSettings settings = {});
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -115,7 +115,7 @@ class Session final : private backends::BodySink {
   bool busy_ = false;  // an upstream operation runs; pipelined commands wait
   bool inputPaused_ = false;
   bool tlsActive_ = false;
-  bool tlsStarting_ = false;        // STLS answered; input waits for the handshake
+  bool tlsStarting_ = false;                   // STLS answered; input waits for the handshake
   std::unique_ptr<sasl::SaslMechanism> sasl_;  // an AUTH exchange waits for the client's line
   std::size_t badCommands_ = 0;
 

@@ -6,8 +6,8 @@
 
 #include <utility>
 
-#include "lib/common/Base64.h"
 #include "lib/common/Ascii.h"
+#include "lib/common/Base64.h"
 #include "proxy/pop3/Arguments.h"
 #include "proxy/pop3/ErrorReply.h"
 #include "proxy/pop3/Session.h"
@@ -94,7 +94,8 @@ void Session::startLogin(login::LoginRequest request) {
   request.clientAddress = settings_.peer;
   busy_ = true;
   loginStep_ = authenticator_.authenticate(
-      std::move(request), [this](Result<login::LoginGrant> grant) { authenticated(std::move(grant)); });
+      std::move(request),
+      [this](Result<login::LoginGrant> grant) { authenticated(std::move(grant)); });
 }
 
 void Session::loginFailed(const Error& error, std::string_view what, std::string_view permanent) {

@@ -21,9 +21,9 @@ struct SaslCredentials {
 struct SaslStep {
   enum class Kind { Challenge, Done, Failed };
   Kind kind = Kind::Failed;
-  std::string challenge;  // Challenge: raw bytes, encoded by the session
+  std::string challenge;                       // Challenge: raw bytes, encoded by the session
   std::optional<SaslCredentials> credentials;  // Done
-  std::string error;      // Failed: the whole -ERR line
+  std::string error;                           // Failed: the whole -ERR line
 
   static SaslStep ask(std::string challenge) {
     return {Kind::Challenge, std::move(challenge), std::nullopt, {}};
@@ -31,7 +31,9 @@ struct SaslStep {
   static SaslStep done(SaslCredentials credentials) {
     return {Kind::Done, {}, std::move(credentials), {}};
   }
-  static SaslStep fail(std::string error) { return {Kind::Failed, {}, std::nullopt, std::move(error)}; }
+  static SaslStep fail(std::string error) {
+    return {Kind::Failed, {}, std::nullopt, std::move(error)};
+  }
 };
 
 class SaslMechanism {

@@ -8,8 +8,8 @@ namespace popgate::server {
 
 Pop3Connection::Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream> stream,
                                login::Authenticator& authenticator,
-                               login::MailboxLockService& locks,
-                               ConnectionSettings settings, Release release)
+                               login::MailboxLockService& locks, ConnectionSettings settings,
+                               Release release)
     : loop_(loop),
       tls_(std::move(settings.tls)),
       stream_(std::move(stream)),

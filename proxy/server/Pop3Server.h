@@ -7,11 +7,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "proxy/config/Config.h"
 #include "lib/net/DeferredDeleter.h"
 #include "lib/net/TcpListener.h"
-#include "proxy/server/Pop3Connection.h"
+#include "proxy/config/Config.h"
 #include "proxy/server/LoginServices.h"
+#include "proxy/server/Pop3Connection.h"
 
 namespace popgate::server {
 

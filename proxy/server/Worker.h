@@ -11,9 +11,9 @@
 #include <mutex>
 #include <thread>
 
-#include "proxy/login/InProcessLocks.h"
-#include "proxy/config/Config.h"
 #include "lib/net/UvHandle.h"
+#include "proxy/config/Config.h"
+#include "proxy/login/InProcessLocks.h"
 #include "proxy/server/Pop3Server.h"
 
 namespace popgate::server {

@@ -54,10 +54,10 @@ class FakeAuthenticator final : public login::Authenticator {
   FakeMailbox* live() const { return log.live; }
 
   Answer answer = Answer::Soon;
-  std::optional<Error> failure;                // when set, logins fail with it
-  std::vector<std::string> logins;             // every name asked for
-  std::vector<login::LoginRequest> requests;   // and the whole requests
-  int cancelled = 0;                           // held logins cancelled before their answer
+  std::optional<Error> failure;               // when set, logins fail with it
+  std::vector<std::string> logins;            // every name asked for
+  std::vector<login::LoginRequest> requests;  // and the whole requests
+  int cancelled = 0;                          // held logins cancelled before their answer
   MailboxLog log;
 
  private:

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "backends/imap/ImapMailbox.h"
 #include "support/LoopRunner.h"
 #include "support/ScriptedImapServer.h"
-#include "backends/imap/ImapMailbox.h"
 
 namespace popgate::imap::test {
 
@@ -51,12 +51,14 @@ class ImapMailboxTest : public ::testing::Test {
   void makeMailbox();
 
   // Starting operations (the callbacks record their results below).
-  void startOpen(backends::Credentials credentials = {"alice", backends::PasswordCredential{"secret"}});
+  void startOpen(backends::Credentials credentials = {"alice",
+                                                      backends::PasswordCredential{"secret"}});
   void startRetrieve(std::uint32_t uid, std::optional<std::uint32_t> bodyLines = std::nullopt);
   void startCommit(const std::vector<std::uint32_t>& uids);
 
   // Starting and waiting (at most a few seconds) for the result.
-  Result<std::vector<MessageRef>> open(backends::Credentials credentials = {"alice", backends::PasswordCredential{"secret"}});
+  Result<std::vector<MessageRef>> open(backends::Credentials credentials = {
+                                           "alice", backends::PasswordCredential{"secret"}});
   void openOk();  // use with ASSERT_NO_FATAL_FAILURE
   Status retrieve(std::uint32_t uid, std::optional<std::uint32_t> bodyLines = std::nullopt);
   Status commit(const std::vector<std::uint32_t>& uids);

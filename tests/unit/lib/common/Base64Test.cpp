@@ -1,6 +1,6 @@
-#include "lib/common/Base64.h"
-
 #include <gtest/gtest.h>
+
+#include "lib/common/Base64.h"
 
 namespace popgate {
 namespace {

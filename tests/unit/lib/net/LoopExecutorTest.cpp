@@ -1,12 +1,12 @@
 // net::LoopExecutor on a real libuv loop: tasks run on a later loop iteration, never inside
 // post(); a dropped handle cancels; a task may drop its own handle.
 
-#include "lib/net/LoopExecutor.h"
-
 #include <gtest/gtest.h>
 #include <uv.h>
 
 #include <vector>
+
+#include "lib/net/LoopExecutor.h"
 
 namespace popgate::net {
 namespace {

@@ -221,7 +221,8 @@ TEST_F(SessionRetrieveTest, IdleTimeoutDuringRetrievalEndsItAndCommitsNothing) {
   EXPECT_EQ(sink_.take(), "+OK 120 octets\r\npar");
   EXPECT_TRUE(sink_.closed());
   EXPECT_EQ(log().cancelled, 1);
-  if (FakeMailbox* still = authenticator_.live()) {  // were it still running: late data goes nowhere
+  if (FakeMailbox* still =
+          authenticator_.live()) {  // were it still running: late data goes nowhere
     still->deliverBody("tial\r\n");
     still->endBody();
   }
