@@ -32,7 +32,7 @@ DAVE = ("dave", "pässwörd")                     # 8-bit UTF-8 password
 USERS = dict([ALICE, BOB, CAROL, DAVE])
 
 VMAIL = "vmail"
-START_TIMEOUT_S = 10
+START_TIMEOUT_S = 60  # ends as soon as every port greets; a loaded machine can take seconds
 STOP_TIMEOUT_S = 10
 
 CONFIG = """\

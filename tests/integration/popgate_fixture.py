@@ -24,7 +24,10 @@ import dovecot_sandbox  # noqa: E402  (path set just above)
 
 HOST = dovecot_sandbox.HOST
 SELFTEST = os.environ.get("POPGATE_SELFTEST") == "1"
-START_TIMEOUT_S = 10
+# Waits that end as soon as what they wait for happens: generous, because a loaded machine
+# (ctest -j2, the ASan build, Dovecot's own processes) can take seconds where an idle one takes
+# milliseconds, and a long bound costs nothing when the wait succeeds.
+START_TIMEOUT_S = 60
 KILL_AFTER_S = 5
 IO_TIMEOUT_S = 30  # per recv(); a reply that never ends fails instead of hanging
 CLIENT_TIMEOUT_S = 180  # a real client (curl, fetchmail, ...) run to completion
@@ -256,7 +259,7 @@ def _b(text):
     return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
-def login_retrying_in_use(port, user, password, timeout_s=10):
+def login_retrying_in_use(port, user, password, timeout_s=30):
     """A logged-in RawPop3. A session we just dropped may hold the mailbox lock for a moment
     after our close, so [IN-USE] is retried for a bounded time; anything else fails."""
     deadline = time.monotonic() + timeout_s
