@@ -21,6 +21,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 import dovecot_sandbox  # noqa: E402  (path set just above)
+from portwait import wait_for_port  # noqa: E402
 
 HOST = dovecot_sandbox.HOST
 SELFTEST = os.environ.get("POPGATE_SELFTEST") == "1"
@@ -77,19 +78,6 @@ def base_config(imap_port, pop3_port, idle_timeout_s=600):
     }
 
 
-def wait_for_port(port, timeout_s, proc=None):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection((HOST, port), timeout=1).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 class Popgate:
     """One popgate process (or, in self-test mode, a stand-in for it)."""
 
@@ -113,7 +101,7 @@ class Popgate:
             self.proc = subprocess.Popen([binary, "--config", self.config_path],
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          preexec_fn=dovecot_sandbox.die_with_parent)
-        if not wait_for_port(self.port, START_TIMEOUT_S, self.proc):
+        if not wait_for_port(self.port, START_TIMEOUT_S, host=HOST, proc=self.proc):
             self.stop()
             raise RuntimeError(f"popgate did not listen on {self.port}:\n{self.log_text()}")
         return self
