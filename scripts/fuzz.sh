@@ -29,8 +29,8 @@ targets=("$@")
 # --fixed: inputs per target, each about 30-60 s on 2 cores with all four running at once
 # (measured: scripts/test.sh prints each target's time). A time limit would make the verdict
 # depend on the machine's speed and load; a count and a seed do not.
-declare -A fixed_runs=([pop3_command]=500000 [imap_response]=200000 [dot_stuffer]=180000
-                       [session]=280000)
+declare -A fixed_runs=([pop3_command]=650000 [imap_response]=260000 [dot_stuffer]=250000
+                       [session]=360000)
 seed="${POPGATE_FUZZ_SEED:-1}"
 
 # POPGATE_WERROR=ON in the environment (scripts/test.sh) makes warnings errors here too.
