@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+from portwait import wait_for_port
+
 HOST = "127.0.0.1"
 
 # Login name -> password. Each one exercises a different quoting path in the gateway.
@@ -32,7 +34,7 @@ DAVE = ("dave", "pässwörd")                     # 8-bit UTF-8 password
 USERS = dict([ALICE, BOB, CAROL, DAVE])
 
 VMAIL = "vmail"
-START_TIMEOUT_S = 10
+START_TIMEOUT_S = 60  # ends as soon as every port greets; a loaded machine can take seconds
 STOP_TIMEOUT_S = 10
 
 CONFIG = """\
@@ -155,33 +157,6 @@ def vmail_ids():
     return pw.pw_uid, pw.pw_gid
 
 
-def wait_greeting(port, prefix, deadline, proc=None):
-    """True once something on `port` answers with a greeting starting with `prefix`; False at
-    `deadline` (time.monotonic()), or as soon as `proc` (if given) has exited."""
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection((HOST, port), timeout=2) as s:
-                if s.recv(256).startswith(prefix):
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.05)
-    return False
-
-
-def _wait_listening(port, deadline):
-    """True once `port` accepts connections (imaps: its greeting comes only after TLS)."""
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection((HOST, port), timeout=2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 class Sandbox:
     """One Dovecot master process. start() returns self; stop() is idempotent."""
 
@@ -271,15 +246,20 @@ class Sandbox:
                                          preexec_fn=die_with_parent)
             atexit.register(self.stop)
             deadline = time.monotonic() + START_TIMEOUT_S
-            if (wait_greeting(self.imap_port, b"* OK", deadline)
-                    and wait_greeting(self.pop3_port, b"+OK", deadline)
-                    and (not self.tls or _wait_listening(self.imaps_port, deadline))):
+            if (self._wait(self.imap_port, b"* OK", deadline)
+                    and self._wait(self.pop3_port, b"+OK", deadline)
+                    and (not self.tls or self._wait(self.imaps_port, None, deadline))):
                 return self
             self.stop()
             if "Address already in use" not in self.log_text() or \
                     (self.want_imap and self.want_pop3 and not self.tls):
                 break
         raise RuntimeError(f"Dovecot did not start; log {self.log_path}:\n{self.log_text()}")
+
+    def _wait(self, port, greeting, deadline):
+        """One deadline for all of Dovecot's ports; a Dovecot that exited is not waited for."""
+        return wait_for_port(port, deadline - time.monotonic(), host=HOST, greeting=greeting,
+                             proc=self.proc)
 
     def stop(self):
         proc, self.proc = self.proc, None

@@ -7,7 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
   # build
-  cmake g++ make pkg-config git
+  cmake g++ make ninja-build pkg-config git
   libuv1-dev android-libboringssl-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev
   # fuzzing the network parsers (scripts/test.sh): Clang with libFuzzer and its sanitizers

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "lib/common/Ascii.h"
+#include "lib/common/Decimal.h"
 #include "lib/imap/ImapTokenizer.h"
 
 namespace popgate::imap {
@@ -13,11 +13,7 @@ namespace {
 template <class T>
 std::optional<T> number(const ImapToken& token) {
   if (token.kind != ImapToken::Kind::Atom) return std::nullopt;
-  T value{};
-  const char* end = token.text.data() + token.text.size();
-  auto [ptr, ec] = std::from_chars(token.text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
+  return parseDecimal<T>(token.text);
 }
 }  // namespace
 
@@ -66,15 +62,12 @@ std::optional<std::pair<std::uint32_t, std::uint64_t>> parseUidAndSize(std::stri
     std::size_t end = std::min(items.find(' '), items.size());
     std::string_view digits = items.substr(0, end);
     items.remove_prefix(std::min(end + 1, items.size()));
-    std::uint64_t value = 0;
-    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (ec != std::errc() || ptr != digits.data() + digits.size() || digits.empty()) {
-      return std::nullopt;
-    }
-    if (asciiEqualsUpper(name, "UID") && !uid && value <= UINT32_MAX) {
-      uid = static_cast<std::uint32_t>(value);
+    std::optional<std::uint64_t> value = parseDecimal<std::uint64_t>(digits);
+    if (!value) return std::nullopt;
+    if (asciiEqualsUpper(name, "UID") && !uid && *value <= UINT32_MAX) {
+      uid = static_cast<std::uint32_t>(*value);
     } else if (asciiEqualsUpper(name, "RFC822.SIZE") && !size) {
-      size = value;
+      size = *value;
     } else {
       return std::nullopt;
     }
@@ -116,12 +109,9 @@ std::optional<std::uint32_t> uidBeforeLiteral(const ImapResponse& partial) {
         brackets = std::max(0, brackets - 1);
       } else if (brackets == 0 && (c == '(' || c == ' ') && i + 5 <= text.size() &&
                  asciiEqualsUpper(text.substr(i + 1, 4), "UID ")) {
-        std::uint32_t uid = 0;
-        const char* first = text.data() + i + 5;
-        const char* last = text.data() + text.size();
-        auto [end, ec] = std::from_chars(first, last, uid);
-        if (ec == std::errc() && end != first && (end == last || *end == ' ' || *end == ')'))
-          return uid;
+        std::size_t end = std::min(text.find_first_not_of("0123456789", i + 5), text.size());
+        auto uid = parseDecimal<std::uint32_t>(text.substr(i + 5, end - (i + 5)));
+        if (uid && (end == text.size() || text[end] == ' ' || text[end] == ')')) return uid;
       }
     }
   }

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "lib/common/Ascii.h"
+#include "lib/common/Decimal.h"
 #include "lib/net/TlsStream.h"
 
 namespace popgate::imap {
@@ -58,8 +58,9 @@ void ImapMailbox::onUntagged(const ImapResponse& response, const ImapHead& head)
   }
   if (head.code == "CAPABILITY") capabilities_ = parseCapabilities(head.codeArgs);
   if (head.code == "UIDVALIDITY") {
-    std::uint32_t value = 0;
-    std::from_chars(head.codeArgs.data(), head.codeArgs.data() + head.codeArgs.size(), value);
+    // An nz-number (RFC 3501 §9); anything else counts as 0, which no real UIDVALIDITY equals,
+    // so a garbled one beside a real one reads as a change and the commit deletes nothing.
+    std::uint32_t value = parseDecimal<std::uint32_t>(head.codeArgs).value_or(0);
     if (uidValidity_ && *uidValidity_ != value) uidValidityChanged_ = true;
     if (!uidValidity_) uidValidity_ = value;
   }
@@ -271,9 +272,7 @@ void ImapMailbox::commit(const std::vector<backends::MessageRef>& toDelete, Done
 void ImapMailbox::commitNow(const std::vector<backends::MessageRef>& toDelete, Done done) {
   std::vector<std::uint32_t> uids;
   for (const backends::MessageRef& message : toDelete) {
-    std::uint32_t uid = 0;
-    std::from_chars(message.id.data(), message.id.data() + message.id.size(), uid);
-    uids.push_back(uid);
+    uids.push_back(parseDecimal<std::uint32_t>(message.id).value_or(0));
   }
   if (uids.empty()) return logout(std::move(done), Ok{});
   if (capabilitiesAfterLogin_) return deleteMarked(std::move(uids), std::move(done));

@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "backends/imap/ImapMailbox.h"
+#include "lib/common/Decimal.h"
 
 namespace popgate::imap {
 
@@ -29,7 +29,7 @@ void ImapMailbox::retrieve(const backends::MessageRef& message,
                            std::optional<std::uint32_t> bodyLines, backends::BodySink& sink) {
   body_ = Retrieval{};
   body_.sink = &sink;
-  std::from_chars(message.id.data(), message.id.data() + message.id.size(), body_.uid);
+  body_.uid = parseDecimal<std::uint32_t>(message.id).value_or(0);
   body_.linesLeft = bodyLines;
   if (bodyLines) {
     readAhead_.dropAll();

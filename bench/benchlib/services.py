@@ -11,10 +11,8 @@ Each service starts in its own process group and stops with SIGTERM, then SIGKIL
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 from . import procstat
 
@@ -22,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
 import dovecot_sandbox  # noqa: E402  (path set just above)
+from portwait import wait_for_port  # noqa: E402
 
 HOST = dovecot_sandbox.HOST
 START_TIMEOUT_S = 20
@@ -30,19 +29,12 @@ free_port = dovecot_sandbox.free_port
 
 
 def wait_greeting(port, prefix=b"+OK", timeout=START_TIMEOUT_S, proc=None):
-    return dovecot_sandbox.wait_greeting(port, prefix, time.monotonic() + timeout, proc)
+    return wait_for_port(port, timeout, host=HOST, greeting=prefix, proc=proc)
 
 
 def wait_listening(port, timeout=START_TIMEOUT_S):
     """True once a TCP connection to `port` succeeds (TLS ports: the server waits for us)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection((HOST, port), timeout=1).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
+    return wait_for_port(port, timeout, host=HOST)
 
 
 def make_certificate(directory):

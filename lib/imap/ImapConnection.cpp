@@ -1,5 +1,7 @@
 #include "lib/imap/ImapConnection.h"
 
+#include <utility>
+
 namespace popgate::imap {
 
 ImapConnection::ImapConnection(uv_loop_t* loop, std::unique_ptr<net::ByteStream> stream,
@@ -130,11 +132,7 @@ void ImapConnection::fail(Error error) {
   parser_.abort();
   timer_.stop();
   stream_->stopReading();
-  if (onGreeting_) {
-    auto callback = std::move(onGreeting_);
-    onGreeting_ = nullptr;
-    callback(error);
-  }
+  if (onGreeting_) std::exchange(onGreeting_, nullptr)(error);
   // Fail each command once; a callback may queue more, which are failed in turn.
   while (!pending_.empty()) {
     Pending pending = std::move(pending_.front());
@@ -164,8 +162,7 @@ void ImapConnection::onLiteralEnd() {
 void ImapConnection::onResponse(ImapResponse& response) {
   ImapHead head = parseHead(response);
   if (onGreeting_) {
-    auto callback = std::move(onGreeting_);
-    onGreeting_ = nullptr;
+    auto callback = std::exchange(onGreeting_, nullptr);
     if (head.tag == "*" && statusOf(head.keyword)) {
       // The greeting is untagged data too: its [CAPABILITY ...] code spares a round trip.
       listener_.onUntagged(response, head);

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "lib/common/Ascii.h"
+#include "lib/common/Decimal.h"
 
 namespace popgate::imap {
 
@@ -38,9 +38,7 @@ ImapHead parseHead(const ImapResponse& response) {
     return head;
   }
   std::string_view next = word(line, pos);
-  std::uint32_t number = 0;
-  auto [ptr, ec] = std::from_chars(next.data(), next.data() + next.size(), number);
-  if (ec == std::errc() && ptr == next.data() + next.size() && !next.empty()) {
+  if (auto number = parseDecimal<std::uint32_t>(next)) {
     head.number = number;
     next = word(line, pos);
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "lib/common/Decimal.h"
+
 namespace popgate::imap {
 
 std::optional<std::uint64_t> trailingLiteralSize(std::string_view line) {
@@ -10,14 +12,8 @@ std::optional<std::uint64_t> trailingLiteralSize(std::string_view line) {
   std::size_t open = line.rfind('{');
   if (open == std::string_view::npos) return std::nullopt;
   std::string_view digits = line.substr(open + 1, line.size() - open - 2);
-  if (digits.ends_with('+')) digits.remove_suffix(1);
-  if (digits.empty() || digits.size() > 19) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return value;
+  if (digits.ends_with('+')) digits.remove_suffix(1);  // LITERAL+ (RFC 7888)
+  return parseDecimal<std::uint64_t>(digits, 19);
 }
 
 Status ImapResponseParser::feed(std::string_view bytes, Handler& handler) {

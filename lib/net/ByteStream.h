@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "lib/common/Concatenate.h"
 #include "lib/common/Result.h"
 
 namespace popgate::net {
@@ -34,9 +35,7 @@ class ByteStream {
   // Bytes the caller owns only during the call; a stream that can send them at once need not
   // copy them. The default copies.
   virtual void writePieces(std::span<const std::string_view> pieces) {
-    std::string bytes;
-    for (std::string_view piece : pieces) bytes.append(piece);
-    write(std::move(bytes));
+    write(concatenate(pieces));
   }
   virtual std::size_t queuedBytes() const = 0;
   // From a reader that knows at least `bytes` more are on their way (the rest of a long

@@ -114,10 +114,7 @@ void TcpStream::writePieces(std::span<const std::string_view> pieces) {
   // Small, or too many pieces for one writev (IOV_MAX), or the kernel already behind: copy.
   if (total < kFlushBytes || pieces.size() + pending_.size() > kMaxIovecs ||
       uv_stream_get_write_queue_size(handle_.stream()) > 0) {
-    std::string copy;
-    copy.reserve(total);
-    for (std::string_view piece : pieces) copy.append(piece);
-    return write(std::move(copy));
+    return write(concatenate(pieces));
   }
   // What was gathered earlier in this turn goes first, in the same writev.
   std::vector<uv_buf_t> bufs;

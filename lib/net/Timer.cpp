@@ -1,5 +1,7 @@
 #include "lib/net/Timer.h"
 
+#include <utility>
+
 namespace popgate::net {
 
 Timer::Timer(uv_loop_t* loop) {
@@ -15,9 +17,9 @@ void Timer::start(std::chrono::milliseconds timeout, std::function<void()> onExp
       [](uv_timer_t* t) {
         auto* self = static_cast<Timer*>(t->data);
         if (!self) return;
-        // Move out first: the callback may re-arm or destroy this timer.
-        auto callback = std::move(self->onExpiry_);
-        callback();
+        // Out of its slot first (a moved-from std::function need not be empty): the callback
+        // may re-arm or destroy this timer.
+        std::exchange(self->onExpiry_, nullptr)();
       },
       static_cast<std::uint64_t>(timeout.count()), 0);
 }

@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 
 #include <array>
+#include <utility>
 
 namespace popgate::net {
 
@@ -89,15 +90,10 @@ void TlsStream::advance() {
       return fail(Error{ErrorCode::Temporary, describeFailure(result)});
     }
     handshakeDone_ = true;
-    if (!pendingPlain_.empty()) {
-      std::string pending = std::move(pendingPlain_);
-      pendingPlain_.clear();
-      write(std::move(pending));
-    }
+    if (!pendingPlain_.empty()) write(std::exchange(pendingPlain_, {}));
     if (onHandshake_) {
-      auto callback = std::move(onHandshake_);
-      onHandshake_ = nullptr;
-      callback(Ok{});
+      // Out of its slot before the call, which may close this stream.
+      std::exchange(onHandshake_, nullptr)(Ok{});
       if (closed_) return;
     }
   }
@@ -153,11 +149,7 @@ void TlsStream::fail(Error error) {
   closed_ = true;
   resumeTimer_.stop();
   inner_->stopReading();
-  if (onHandshake_) {
-    auto callback = std::move(onHandshake_);
-    onHandshake_ = nullptr;
-    callback(error);
-  }
+  if (onHandshake_) std::exchange(onHandshake_, nullptr)(error);
   if (handler_) handler_->onClosed(error.detail.empty() ? Status(Ok{}) : Status(error));
 }
 

@@ -1,15 +1,11 @@
 #include "proxy/pop3/Arguments.h"
 
+#include "lib/common/Decimal.h"
+
 namespace popgate::pop3 {
 
 std::optional<std::uint32_t> parseNumber(std::string_view text) {
-  if (text.empty() || text.size() > 9) return std::nullopt;
-  std::uint32_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint32_t>(c - '0');
-  }
-  return value;
+  return parseDecimal<std::uint32_t>(text, 9);
 }
 
 std::vector<std::string_view> splitArgs(std::string_view text) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "lib/common/Concatenate.h"
+
 namespace popgate::pop3 {
 
 class SessionSink {
@@ -16,9 +18,7 @@ class SessionSink {
   // The same for bytes the caller owns only during the call (a message chunk in the read
   // buffer): a connection may hand them to the socket without a copy.
   virtual void sendPieces(std::span<const std::string_view> pieces) {
-    std::string bytes;
-    for (std::string_view piece : pieces) bytes.append(piece);
-    send(std::move(bytes));
+    send(concatenate(pieces));
   }
   // True while the client's write queue is above its high-water mark; the connection calls
   // Session::onDrained() once it falls below the low-water mark.

@@ -21,10 +21,14 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 import dovecot_sandbox  # noqa: E402  (path set just above)
+from portwait import wait_for_port  # noqa: E402
 
 HOST = dovecot_sandbox.HOST
 SELFTEST = os.environ.get("POPGATE_SELFTEST") == "1"
-START_TIMEOUT_S = 10
+# Waits that end as soon as what they wait for happens: generous, because a loaded machine
+# (ctest -j2, the ASan build, Dovecot's own processes) can take seconds where an idle one takes
+# milliseconds, and a long bound costs nothing when the wait succeeds.
+START_TIMEOUT_S = 60
 KILL_AFTER_S = 5
 IO_TIMEOUT_S = 30  # per recv(); a reply that never ends fails instead of hanging
 CLIENT_TIMEOUT_S = 180  # a real client (curl, fetchmail, ...) run to completion
@@ -74,19 +78,6 @@ def base_config(imap_port, pop3_port, idle_timeout_s=600):
     }
 
 
-def wait_for_port(port, timeout_s, proc=None):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection((HOST, port), timeout=1).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 class Popgate:
     """One popgate process (or, in self-test mode, a stand-in for it)."""
 
@@ -110,7 +101,7 @@ class Popgate:
             self.proc = subprocess.Popen([binary, "--config", self.config_path],
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          preexec_fn=dovecot_sandbox.die_with_parent)
-        if not wait_for_port(self.port, START_TIMEOUT_S, self.proc):
+        if not wait_for_port(self.port, START_TIMEOUT_S, host=HOST, proc=self.proc):
             self.stop()
             raise RuntimeError(f"popgate did not listen on {self.port}:\n{self.log_text()}")
         return self
@@ -256,7 +247,7 @@ def _b(text):
     return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
-def login_retrying_in_use(port, user, password, timeout_s=10):
+def login_retrying_in_use(port, user, password, timeout_s=30):
     """A logged-in RawPop3. A session we just dropped may hold the mailbox lock for a moment
     after our close, so [IN-USE] is retried for a bounded time; anything else fails."""
     deadline = time.monotonic() + timeout_s

@@ -9,7 +9,7 @@ import unittest
 import popgate_fixture as pf
 from dovecot_sandbox import ALICE, CAROL, free_port
 
-LOG_WAIT_S = 10  # Dovecot's log process writes asynchronously
+LOG_WAIT_S = 30  # Dovecot's log process writes asynchronously (ends once the line is there)
 
 
 def message(n):

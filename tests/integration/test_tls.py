@@ -269,13 +269,13 @@ class TlsClientsTest(tf.TlsGatewayTestCase):
         conn = self.connect(self.stls_port)
         self.assertEqual(conn.cmd("STLS"), tf.BEGIN_TLS)
         conn.send("USER alice")  # plain text where a ClientHello belongs
-        self.assertTrue(conn.wait_closed(10), "popgate kept a failed handshake open")
+        self.assertTrue(conn.wait_closed(pf.IO_TIMEOUT_S), "popgate kept a failed handshake open")
         self.assertTrue(conn.buf[:1] in (b"", b"\x15"), conn.buf)  # at most a TLS alert
         self.assertNotIn(b"+OK", conn.buf)
         self.assertTrue(tf.wait_for_log_count(self.gateway, "STLS handshake failed", 1))
 
     def test_pop3s_port_speaks_no_plain_text(self):
-        with socket.create_connection((pf.HOST, self.pop3s_port), timeout=10) as sock:
+        with socket.create_connection((pf.HOST, self.pop3s_port), timeout=pf.IO_TIMEOUT_S) as sock:
             sock.sendall(b"CAPA\r\n")
             data = b""
             while chunk := sock.recv(4096):

@@ -26,7 +26,7 @@ TEMP_FAIL = b"-ERR [SYS/TEMP]"
 VERIFY_FAILED = "TLS certificate verification failed: "
 
 
-def wait_for(condition, timeout_s=10):
+def wait_for(condition, timeout_s=30):
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:

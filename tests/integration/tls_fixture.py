@@ -74,7 +74,7 @@ def tls_block(*leaves_and_names, **options):
     return block
 
 
-def wait_for_log_count(gateway, text, count, timeout_s=10):
+def wait_for_log_count(gateway, text, count, timeout_s=30):
     """True once popgate's log contains `text` at least `count` times (e.g. SIGHUP lines)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -168,6 +168,7 @@ TEST_F(ImapMailboxCommitTest, ConnectionLostAfterStoreIsNotRetried) {
 }
 
 TEST_F(ImapMailboxCommitTest, SilentExpungeTimesOut) {
+  timeout_ = kShortTimeout;
   ASSERT_NO_FATAL_FAILURE(openOk());
   override_ = [&](const Command& command) { return command.text.starts_with("UID EXPUNGE"); };
   Status status = commit({3});

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +23,13 @@ using Command = ScriptedImapServer::Command;
 using backends::MessageRef;
 
 constexpr std::uint32_t kUidValidity = 0x6553f100;  // 1700000000
+
+// The connect and command timeouts. Both run on the loop that also serves the scripted server,
+// and after a stall (a loaded machine, ASan) libuv runs due timers before it polls for the
+// reply that is already there: a timeout that no test means to reach must be far longer than
+// any stall. The tests of timeouts ask for the short one and wait it out.
+constexpr std::chrono::milliseconds kTimeout = std::chrono::seconds(10);
+constexpr std::chrono::milliseconds kShortTimeout = std::chrono::seconds(1);
 
 // Records a retrieval and checks the BodySink contract: one start before any data, one end.
 class RecordingSink final : public backends::BodySink {
@@ -49,6 +57,8 @@ class ImapMailboxTest : public ::testing::Test {
 
   ImapSettings settings() const;
   void makeMailbox();
+  // A new mailbox with kShortTimeout, opened, for a fixture whose SetUp opened one already.
+  void reopenWithShortTimeouts();
 
   // Starting operations (the callbacks record their results below).
   void startOpen(backends::Credentials credentials = {"alice",
@@ -86,6 +96,7 @@ class ImapMailboxTest : public ::testing::Test {
   std::vector<std::pair<std::uint32_t, std::string>> messages_;  // (UID, content), by sequence
   std::function<bool(const Command&)> override_;
   std::uint64_t readAheadBytes_ = ImapSettings{}.readAheadBytes;
+  std::chrono::milliseconds timeout_ = kTimeout;  // for mailboxes made from now on
 
   // Outcomes.
   std::optional<Result<std::vector<MessageRef>>> opened_;

@@ -249,7 +249,7 @@ TEST_F(ImapMailboxReadAheadTest, InterleavedAnswersAreRoutedByUid) {
 
 TEST_F(ImapMailboxReadAheadTest, TopWaitsUntilDroppedReadAheadIsAnswered) {
   std::vector<Command> held;
-  override_ = [this, &held](const Command& command) {
+  override_ = [&held](const Command& command) {
     if (command.text == fetchOf(30) || command.text == fetchOf(40)) {
       held.push_back(command);
       return true;

@@ -154,6 +154,7 @@ TEST_F(ImapMailboxRetrieveTest, DisconnectMidLiteralEndsWithAnError) {
 }
 
 TEST_F(ImapMailboxRetrieveTest, SilenceMidLiteralTimesOut) {
+  ASSERT_NO_FATAL_FAILURE(reopenWithShortTimeouts());
   override_ = [this](const Command& command) {
     if (command.text != "UID FETCH 7 (BODY.PEEK[])") return false;
     server_.send("* 2 FETCH (UID 7 BODY[] {100}\r\nFrom: a@example.org\r\n");
@@ -206,6 +207,7 @@ TEST_F(ImapMailboxRetrieveTest, TopOfMissingUidIsGone) {
 }
 
 TEST_F(ImapMailboxRetrieveTest, PauseBodyStopsReadingUntilResume) {
+  ASSERT_NO_FATAL_FAILURE(reopenWithShortTimeouts());  // to run past the timeout while paused
   std::string body(64, 'a');
   for (char c = 'b'; c <= 'k'; ++c) body += std::string(64, c);
   std::vector<std::string> pieces = {"* 2 FETCH (UID 7 BODY[] {" + std::to_string(body.size()) +
@@ -224,8 +226,8 @@ TEST_F(ImapMailboxRetrieveTest, PauseBodyStopsReadingUntilResume) {
   startRetrieve(7);
   ASSERT_TRUE(runner_.runUntil([&] { return sink_.chunks == 1; }));
   // The server sends everything within a few milliseconds; the paused client must neither read
-  // it nor time out (1 s) while the sink is congested.
-  runner_.runFor(std::chrono::milliseconds(1500));
+  // it nor time out while the sink is congested.
+  runner_.runFor(kShortTimeout + std::chrono::milliseconds(500));
   EXPECT_EQ(sink_.data, atPause);
   EXPECT_LT(atPause.size(), body.size());
   EXPECT_FALSE(sink_.end);
