@@ -63,10 +63,13 @@ class Reader {
     }
   }
 
-  void seconds(const YAML::Node& node, const std::string& what, std::chrono::seconds& out) {
+  void seconds(const YAML::Node& node, const std::string& what, std::chrono::seconds& out,
+               long min = 1) {
     long value = 0;
     if (!scalar(node, what, value)) return;
-    if (value < 1 || value > 86400) return problem(node, what + " must be between 1 and 86400");
+    if (value < min || value > 86400) {
+      return problem(node, what + " must be between " + std::to_string(min) + " and 86400");
+    }
     out = std::chrono::seconds(value);
   }
 
@@ -312,13 +315,16 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
 void readDocument(Reader& r, const YAML::Node& root, LoadedConfig& out) {
   Config& config = out.config;
   if (!r.mapping(root, "the configuration",
-                 {"workers", "tls", "listeners", "session", "backends", "routing", "log"}))
+                 {"workers", "shutdown_timeout_s", "tls", "listeners", "session", "backends",
+                  "routing", "log"}))
     return;
   config.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (root["workers"] && r.scalar(root["workers"], "workers", config.workers) &&
       (config.workers < 1 || config.workers > 256)) {
     r.problem(root["workers"], "workers must be between 1 and 256");
   }
+  if (root["shutdown_timeout_s"])
+    r.seconds(root["shutdown_timeout_s"], "shutdown_timeout_s", config.shutdownTimeout, 0);
   if (root["tls"]) readTls(r, root["tls"], config);
   if (!root["listeners"])
     r.problem(root, "listeners is required");
