@@ -156,15 +156,7 @@ int run(const popgate::config::Config& config) {
   }
   popgate::auth::MailboxLocks locks;
   std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < config.workers; ++i) {
-    auto worker = std::make_unique<Worker>(config, locks, i, tls);
-    if (auto status = worker->start(); !status) {
-      spdlog::error("{}", status.error().detail);
-      return 1;  // destroying the workers stops and joins them
-    }
-    workers.push_back(std::move(worker));
-  }
-
+  int exitCode = 0;
   uv_loop_t loop;
   uv_loop_init(&loop);
   {
@@ -179,16 +171,29 @@ int run(const popgate::config::Config& config) {
     uv_async_init(&loop, context.drained.get(), &onDrained);
     context.drained.markInitialized();
     context.drained.get()->data = &context;
+    // Before the workers start: a SIGTERM that comes while they bind waits for uv_run below and
+    // drains them all, instead of killing the process (clients may already be connected to the
+    // first worker's listener).
     uv_signal_start(context.sigterm.get(), &onStopSignal, SIGTERM);
     uv_signal_start(context.sigint.get(), &onStopSignal, SIGINT);
     uv_signal_start(context.sighup.get(), &onReloadSignal, SIGHUP);
-    spdlog::info("popgate ready ({} workers)", workers.size());
-    uv_run(&loop, UV_RUN_DEFAULT);
+    for (int i = 0; i < config.workers && exitCode == 0; ++i) {
+      auto worker = std::make_unique<Worker>(config, locks, i, tls);
+      if (auto status = worker->start(); !status) {
+        spdlog::error("{}", status.error().detail);
+        exitCode = 1;  // destroying the workers below stops and joins them
+      }
+      workers.push_back(std::move(worker));
+    }
+    if (exitCode == 0) {
+      spdlog::info("popgate ready ({} workers)", workers.size());
+      uv_run(&loop, UV_RUN_DEFAULT);
+    }
   }
   uv_run(&loop, UV_RUN_DEFAULT);  // close callbacks of the main loop's handles
   uv_loop_close(&loop);
   workers.clear();  // joins
-  return 0;
+  return exitCode;
 }
 
 }  // namespace
