@@ -245,6 +245,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           session->onTlsEstablished();
         } else if (op & 0x80) {
           session->onIdleTimeout();
+        } else if (op & 0x40) {
+          session->shutdown(op & 0x20);  // the drain's start, or its timeout
         }
         break;
     }

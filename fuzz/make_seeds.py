@@ -74,7 +74,8 @@ def session(steps):
     """session: a flags byte, then steps: ("c", bytes) client input; ("ok", b) / ("fail", b)
     the store completes its operation (b: an open's message count byte, a body step's chunk);
     ("congest",) toggles the client's congestion; ("tls",) completes STLS; ("loop",) runs what the
-    loop has queued (the login steps: authentication, then the mailbox lock)."""
+    loop has queued (the login steps: authentication, then the mailbox lock); ("drain",) and
+    ("drain_timeout",) are the server's graceful drain starting and running out."""
     out = bytearray([1])  # STLS offered, plain, login allowed without TLS
     for step in steps:
         if step[0] == "c":
@@ -91,6 +92,10 @@ def session(steps):
             out += bytes([6])
         elif step[0] == "tls":
             out += bytes([7])
+        elif step[0] == "drain":
+            out += bytes([0x47])
+        elif step[0] == "drain_timeout":
+            out += bytes([0x67])
     return bytes(out)
 
 
@@ -108,6 +113,10 @@ write("session", "failures", session([
     ("fail", b"\x01"),
     ("c", b"AUTH PLAIN\r\n"), ("c", b"AGJvYgB5\r\n"), ("loop",), ("ok", b"\x02"), ("loop",),
     ("c", b"RETR 2\r\n"), ("ok", b""), ("fail", b""), ("c", b"NOOP\r\n")]))
+write("session", "drain", session([
+    ("c", b"USER dana\r\nPASS w\r\n"), ("drain",), ("loop",), ("ok", b"\x02"), ("loop",),
+    ("c", b"DELE 1\r\nRETR 2\r\n"), ("ok", b""), ("drain",), ("ok", body_chunk(b"b" * 30)),
+    ("drain_timeout",), ("c", b"QUIT\r\n")]))
 write("session", "stls", session([("c", b"STLS\r\nCAPA\r\n"), ("tls",), ("c", b"CAPA\r\n")]))
 write("session", "congested", session([
     ("c", b"USER carol\r\nPASS z\r\n"), ("loop",), ("ok", b"\x02"), ("loop",), ("congest",),

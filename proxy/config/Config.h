@@ -37,6 +37,8 @@ struct LogConfig {
 
 struct Config {
   int workers = 1;  // event-loop threads; the loader defaults it to the number of CPUs
+  // SIGTERM/SIGINT: how long sessions may go on after listening stopped (0: close at once).
+  std::chrono::seconds shutdownTimeout{30};
   std::optional<net::TlsServerSettings> tls;  // the top-level tls: block
   std::vector<ListenerConfig> listeners;
   SessionConfig session;

@@ -217,13 +217,16 @@ void readDocument(Reader& r, const YAML::Node& root, const backends::BackendRegi
                   LoadedConfig& out) {
   Config& config = out.config;
   if (!r.mapping(root, "the configuration",
-                 {"workers", "tls", "listeners", "session", "backends", "routing", "log"}))
+                 {"workers", "shutdown_timeout_s", "tls", "listeners", "session", "backends",
+                  "routing", "log"}))
     return;
   config.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (root["workers"] && r.scalar(root["workers"], "workers", config.workers) &&
       (config.workers < 1 || config.workers > 256)) {
     r.problem(root["workers"], "workers must be between 1 and 256");
   }
+  if (root["shutdown_timeout_s"])
+    r.seconds(root["shutdown_timeout_s"], "shutdown_timeout_s", config.shutdownTimeout, 0);
   if (root["tls"]) readTls(r, root["tls"], config);
   if (!root["listeners"])
     r.problem(root, "listeners is required");

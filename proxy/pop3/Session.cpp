@@ -86,15 +86,30 @@ void Session::onDrained() {
 void Session::onIdleTimeout() {
   retired_.clear();
   if (state_ == State::Closed || state_ == State::Update) return;  // UPDATE ends by itself
+  abandon("-ERR Disconnected for inactivity.");
+}
+
+void Session::shutdown(bool now) {
+  retired_.clear();
+  // UPDATE: QUIT's commit is upstream already; its outcome decides the reply (RFC 1939 §6).
+  if (state_ == State::Closed || state_ == State::Update) return;
+  // A login under way may still succeed, and a client in TRANSACTION may still fetch and QUIT.
+  if (!now && (busy_ || state_ == State::Transaction)) return;
+  // RFC 3206 §4: SYS/TEMP, the failure is not the client's and a later try may succeed.
+  abandon(now ? "-ERR [SYS/TEMP] Server shutting down."
+              : "-ERR [SYS/TEMP] Server shutting down, try again later.");
+}
+
+void Session::abandon(std::string_view line) {
   // Cancel what still runs upstream (a login, a retrieval), or its callback would revive the
-  // closed session. Safe: this is the owner's timer, never a mailbox callback.
+  // closed session. Safe: only the owner calls this, never from a mailbox callback.
   bool midBody = busy_ && bodyStarted_;
   loginStep_.reset();
   mailbox_.reset();
   busy_ = false;
   bodyPaused_ = false;
   // Inside a multi-line reply an -ERR would read as message text: just close, without the ".".
-  if (!midBody) reply("-ERR Disconnected for inactivity.");
+  if (!midBody) reply(line);
   finish();
 }
 

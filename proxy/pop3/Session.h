@@ -48,6 +48,11 @@ class Session final : private backends::BodySink {
   void onInput(std::string_view bytes);
   void onDrained();      // the client's write queue fell below its low-water mark
   void onIdleTimeout();  // RFC 1939 §3 autologout: ends the session without UPDATE
+  // Graceful drain (docs/design.md). At its start (`now` false) a session in AUTHORIZATION
+  // that waits on no login is closed with -ERR [SYS/TEMP]; the others go on. At its timeout
+  // (`now` true) every session is closed without UPDATE, cancelling what runs upstream, except
+  // one in UPDATE: QUIT's commit is awaited and answered as usual.
+  void shutdown(bool now);
   void onTlsEstablished();
 
   State state() const { return state_; }
@@ -66,6 +71,9 @@ class Session final : private backends::BodySink {
   void badCommand(std::string_view text);
   void reply(std::string_view line);
   void finish();  // flush and close; nothing runs after this
+  // Ends the session without UPDATE: cancels what runs upstream, replies `line` unless a
+  // multi-line reply is half sent, and closes.
+  void abandon(std::string_view line);
   void retireMailbox();
 
   void cmdCapa(std::string_view args);

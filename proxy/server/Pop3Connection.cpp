@@ -43,6 +43,31 @@ void Pop3Connection::touch() {
   });
 }
 
+void Pop3Connection::shutdown(bool now) {
+  draining_ = true;
+  lingerBounded_ = lingerBounded_ || now;
+  if (released_) return;
+  if (session_.state() == pop3::Session::State::Closed) {
+    if (now) dropAfterLinger();  // closed before, and still flushing to its client
+    return;
+  }
+  session_.shutdown(now);  // closing calls close() below
+  if (session_.state() == pop3::Session::State::Closed)
+    spdlog::info("{}: closed, server shutting down", peer_);
+}
+
+void Pop3Connection::dropAfterLinger() {
+  if (!linger_) linger_ = std::make_unique<net::Timer>(loop_);
+  if (linger_->active()) return;
+  linger_->start(kCloseLinger, [this] {
+    if (released_) return;
+    spdlog::info("{}: dropped: the client did not take the rest within {} s of the shutdown", peer_,
+                 kCloseLinger.count());
+    released_ = true;
+    release_(this);
+  });
+}
+
 void Pop3Connection::send(std::string bytes) {
   stream_->write(std::move(bytes));
 }
@@ -54,6 +79,7 @@ void Pop3Connection::sendPieces(std::span<const std::string_view> pieces) {
 void Pop3Connection::close() {
   idleTimer_.stop();
   stream_->closeAfterFlush();
+  if (lingerBounded_) dropAfterLinger();
 }
 
 void Pop3Connection::startTls() {
@@ -72,6 +98,10 @@ void Pop3Connection::startTls() {
 }
 
 void Pop3Connection::onData(std::string_view bytes) {
+  // During a drain, a session back in AUTHORIZATION (its login failed) gets no new login: it
+  // closes before it reads the next command.
+  if (draining_) shutdown(false);
+  if (session_.state() == pop3::Session::State::Closed) return;
   touch();
   session_.onInput(bytes);
 }
@@ -84,6 +114,7 @@ void Pop3Connection::onDrained() {
 
 void Pop3Connection::onClosed(Status reason) {
   idleTimer_.stop();
+  if (linger_) linger_->stop();
   if (!reason) spdlog::debug("{}: connection error: {}", peer_, reason.error().detail);
   if (released_) return;
   released_ = true;

@@ -33,6 +33,10 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
 
   void start();
   const std::string& peer() const { return peer_; }
+  // Graceful drain: `now` false when it starts, true at its timeout (Session::shutdown). From
+  // then on the drain also refuses a new login, and after the timeout a client that does not
+  // take what is queued for it is dropped after kCloseLinger.
+  void shutdown(bool now);
 
  private:
   void send(std::string bytes) override;
@@ -48,6 +52,12 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
   void onClosed(Status reason) override;
 
   void touch();
+  void dropAfterLinger();
+
+  // Once the drain's timeout passed, a closing connection waits this long for its client to
+  // take what is queued (closeAfterFlush waits for the kernel to accept it all), then is
+  // dropped: a reader that stopped reading must not keep the process alive.
+  static constexpr std::chrono::seconds kCloseLinger{5};
 
   uv_loop_t* loop_;
   std::shared_ptr<const net::TlsServerContext> tls_;  // outlives the TLS stream that uses it
@@ -57,6 +67,9 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
   Release release_;
   std::string peer_;
   bool released_ = false;
+  bool draining_ = false;
+  bool lingerBounded_ = false;          // the drain's timeout passed
+  std::unique_ptr<net::Timer> linger_;  // only on connections closed after the timeout
   pop3::Session session_;  // last: destroyed first, while the stream it writes to still exists
 };
 

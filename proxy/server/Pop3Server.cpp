@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "lib/net/TlsStream.h"
 
 namespace popgate::server {
@@ -12,10 +14,13 @@ Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, login::InP
       config_(config),
       login_(loop, config, locks),
       deleter_(loop),
-      tls_(std::move(tls)) {}
+      tls_(std::move(tls)),
+      drainedNotice_(loop) {}
 
 Pop3Server::~Pop3Server() {
-  stop();
+  listeners_.clear();
+  connections_.clear();
+  deleter_.flush();
 }
 
 Status Pop3Server::start() {
@@ -32,10 +37,31 @@ Status Pop3Server::start() {
   return Ok{};
 }
 
-void Pop3Server::stop() {
+void Pop3Server::drain(std::function<void()> drained) {
+  draining_ = true;
+  drained_ = std::move(drained);
+  // A closed listening socket makes the kernel refuse new clients at once (and reset those that
+  // were still in its accept queue, who never got a greeting).
   listeners_.clear();
-  connections_.clear();
-  deleter_.flush();
+  forEachConnection([](Pop3Connection& connection) { connection.shutdown(false); });
+  reportIfDrained();
+}
+
+void Pop3Server::closeRemaining() {
+  forEachConnection([](Pop3Connection& connection) { connection.shutdown(true); });
+}
+
+void Pop3Server::forEachConnection(const std::function<void(Pop3Connection&)>& fn) {
+  std::vector<Pop3Connection*> all;
+  all.reserve(connections_.size());
+  for (const auto& entry : connections_) all.push_back(entry.first);
+  for (Pop3Connection* connection : all) fn(*connection);
+}
+
+void Pop3Server::reportIfDrained() {
+  if (!draining_ || !connections_.empty() || !drained_) return;
+  drainedNotice_.start(std::chrono::milliseconds(0),
+                       [this] { std::exchange(drained_, nullptr)(); });
 }
 
 void Pop3Server::accept(const config::ListenerConfig& listener,
@@ -70,6 +96,7 @@ void Pop3Server::release(Pop3Connection* connection) {
   spdlog::debug("{}: closed", connection->peer());
   deleter_.retire(std::move(it->second));
   connections_.erase(it);
+  reportIfDrained();
 }
 
 }  // namespace popgate::server

@@ -3,35 +3,43 @@
 
 #include <uv.h>
 
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
 #include "lib/net/DeferredDeleter.h"
 #include "lib/net/TcpListener.h"
+#include "lib/net/Timer.h"
 #include "proxy/config/Config.h"
 #include "proxy/server/LoginServices.h"
 #include "proxy/server/Pop3Connection.h"
+#include "proxy/server/WorkerService.h"
 
 namespace popgate::server {
 
-class Pop3Server {
+class Pop3Server final : public WorkerService {
  public:
   // `tls` is the server TLS context shared by all workers (null without a tls: block).
   Pop3Server(uv_loop_t* loop, const config::Config& config, login::InProcessLocks& locks,
              std::shared_ptr<const net::TlsServerContext> tls);
-  ~Pop3Server();
-
-  Status start();
   // Stops accepting and drops every connection (nothing uncommitted is deleted upstream).
-  void stop();
-  std::size_t connectionCount() const { return connections_.size(); }
+  ~Pop3Server() override;
+
+  Status start() override;
+  std::size_t activeCount() const override { return connections_.size(); }
+  // Closes the listeners; each session is told to shut down (Session::shutdown).
+  void drain(std::function<void()> drained) override;
+  void closeRemaining() override;
   // New certificates (SIGHUP) for new connections; sessions keep the context they started with.
-  void setTls(std::shared_ptr<const net::TlsServerContext> tls) { tls_ = std::move(tls); }
+  void setTls(std::shared_ptr<const net::TlsServerContext> tls) override { tls_ = std::move(tls); }
 
  private:
   void accept(const config::ListenerConfig& listener, std::unique_ptr<net::TcpStream> stream);
   void release(Pop3Connection* connection);
+  // Calls `fn` on every connection; it may release them (they are freed later, by the deleter).
+  void forEachConnection(const std::function<void(Pop3Connection&)>& fn);
+  void reportIfDrained();
 
   uv_loop_t* loop_;
   const config::Config& config_;
@@ -40,6 +48,9 @@ class Pop3Server {
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
   std::shared_ptr<const net::TlsServerContext> tls_;
   std::unordered_map<Pop3Connection*, std::unique_ptr<Pop3Connection>> connections_;
+  bool draining_ = false;
+  std::function<void()> drained_;
+  net::Timer drainedNotice_;  // reports the end of the drain from the loop, never from drain()
 };
 
 }  // namespace popgate::server

@@ -2,48 +2,42 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <future>
+#include <utility>
+
+#include "proxy/server/Pop3Server.h"
 
 namespace popgate::server {
+
+namespace {
+// Initialised by the constructor, before the thread exists; afterwards only the worker thread
+// touches the handle (uv_async_send is the one call libuv allows from other threads).
+void initSignal(uv_loop_t* loop, net::UvHandle<uv_async_t>& signal, Worker* owner,
+                uv_async_cb callback) {
+  uv_async_init(loop, signal.get(), callback);
+  signal.markInitialized();
+  signal.get()->data = owner;
+}
+
+Worker* owner(uv_async_t* handle) {
+  return static_cast<Worker*>(handle->data);
+}
+}  // namespace
 
 Worker::Worker(const config::Config& config, login::InProcessLocks& locks, int index,
                std::shared_ptr<const net::TlsServerContext> tls)
     : config_(config), locks_(locks), index_(index), initialTls_(std::move(tls)) {
   uv_loop_init(&loop_);
-  // Initialised here, before the thread exists; afterwards only the worker thread touches them
-  // (uv_async_send is the one call libuv allows from other threads).
-  uv_async_init(&loop_, stopSignal_.get(), [](uv_async_t* handle) {
-    auto* self = static_cast<Worker*>(handle->data);
-    if (self->server_) self->server_->stop();
-    self->stopSignal_.reset();
-    self->reloadSignal_.reset();
-  });
-  stopSignal_.markInitialized();
-  stopSignal_.get()->data = this;
-  uv_async_init(&loop_, reloadSignal_.get(), [](uv_async_t* handle) {
-    auto* self = static_cast<Worker*>(handle->data);
-    std::shared_ptr<const net::TlsServerContext> fresh;
-    std::function<void()> applied;
-    {
-      std::lock_guard guard(self->tlsMutex_);
-      fresh = std::move(self->pendingTls_);
-      applied = std::move(self->pendingApplied_);
-    }
-    if (self->server_ && fresh) self->server_->setTls(std::move(fresh));
-    if (applied) applied();
-  });
-  reloadSignal_.markInitialized();
-  reloadSignal_.get()->data = this;
+  initSignal(&loop_, stopSignal_, this, [](uv_async_t* h) { owner(h)->onStop(); });
+  initSignal(&loop_, reloadSignal_, this, [](uv_async_t* h) { owner(h)->onReload(); });
+  initSignal(&loop_, drainSignal_, this, [](uv_async_t* h) { owner(h)->onDrainSignal(); });
 }
 
 Worker::~Worker() {
   stop();
   if (thread_.joinable()) thread_.join();
-  if (!thread_.joinable() && stopSignal_.get()) {
-    // Never started: close the handles on this thread and let their close callbacks run.
-    stopSignal_.reset();
-    reloadSignal_.reset();
-  }
+  closeSignals();  // still open if the thread never started
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
 }
@@ -52,26 +46,35 @@ Status Worker::start() {
   std::promise<Status> ready;
   std::future<Status> started = ready.get_future();
   thread_ = std::thread([this, &ready] {
-    Status status = Ok{};
-    {
-      Pop3Server server(&loop_, config_, locks_, initialTls_);
-      status = server.start();
-      if (status) {
-        server_ = &server;
-        ready.set_value(status);
-        uv_run(&loop_, UV_RUN_DEFAULT);
-        server_ = nullptr;
-      }
-    }
-    if (!status) {
+    Status status = startServices();
+    if (status) {
+      ready.set_value(status);
+      uv_run(&loop_, UV_RUN_DEFAULT);
+    } else {
       stopping_ = true;
-      stopSignal_.reset();
-      reloadSignal_.reset();
+      closeSignals();
       ready.set_value(status);
     }
-    uv_run(&loop_, UV_RUN_DEFAULT);  // close callbacks of what the server owned
+    services_.clear();
+    drainTimer_.reset();
+    uv_run(&loop_, UV_RUN_DEFAULT);  // close callbacks of what the services owned
   });
   return started.get();
+}
+
+Status Worker::startServices() {
+  // The one place that names the services.
+  services_.push_back(std::make_unique<Pop3Server>(&loop_, config_, locks_, initialTls_));
+  for (auto& service : services_) {
+    if (Status status = service->start(); !status) return status;
+  }
+  return Ok{};
+}
+
+void Worker::closeSignals() {
+  stopSignal_.reset();
+  reloadSignal_.reset();
+  drainSignal_.reset();
 }
 
 void Worker::stop() {
@@ -79,14 +82,93 @@ void Worker::stop() {
   if (thread_.joinable()) uv_async_send(stopSignal_.get());
 }
 
+void Worker::onStop() {
+  services_.clear();  // drops every connection; nothing uncommitted is deleted upstream
+  drainTimer_.reset();
+  closeSignals();  // the loop ends once the services' handles are closed
+}
+
 void Worker::setTls(std::shared_ptr<const net::TlsServerContext> tls,
                     std::function<void()> applied) {
   {
-    std::lock_guard guard(tlsMutex_);
+    std::lock_guard guard(mutex_);
     pendingTls_ = std::move(tls);
     pendingApplied_ = std::move(applied);
   }
   if (!stopping_ && thread_.joinable()) uv_async_send(reloadSignal_.get());
+}
+
+void Worker::onReload() {
+  std::shared_ptr<const net::TlsServerContext> fresh;
+  std::function<void()> applied;
+  {
+    std::lock_guard guard(mutex_);
+    fresh = std::move(pendingTls_);
+    applied = std::move(pendingApplied_);
+  }
+  if (fresh) {
+    for (auto& service : services_) service->setTls(fresh);
+  }
+  if (applied) applied();
+}
+
+void Worker::drain(DrainStarted started, Drained drained) {
+  {
+    std::lock_guard guard(mutex_);
+    drainRequested_ = true;
+    pendingStarted_ = std::move(started);
+    pendingDrained_ = std::move(drained);
+  }
+  if (!stopping_ && thread_.joinable()) uv_async_send(drainSignal_.get());
+}
+
+void Worker::closeRemaining() {
+  closeRequested_ = true;
+  if (!stopping_ && thread_.joinable()) uv_async_send(drainSignal_.get());
+}
+
+void Worker::onDrainSignal() {
+  // libuv may fold several uv_async_send into one call: look at both requests.
+  DrainStarted started;
+  Drained drained;
+  bool begin = false;
+  {
+    std::lock_guard guard(mutex_);
+    begin = std::exchange(drainRequested_, false);
+    started = std::move(pendingStarted_);
+    drained = std::move(pendingDrained_);
+  }
+  if (begin && !draining_) beginDrain(std::move(started), std::move(drained));
+  if (draining_ && closeRequested_.exchange(false)) closeRemainingNow();
+}
+
+void Worker::beginDrain(DrainStarted started, Drained drained) {
+  draining_ = true;
+  drained_ = std::move(drained);
+  std::size_t active = 0;
+  for (const auto& service : services_) active += service->activeCount();
+  servicesRunning_ = services_.size();
+  for (auto& service : services_) service->drain([this] { serviceDrained(); });
+  if (started) started(active);  // after drain(): this worker accepts no one any more
+  // One timer per worker, on its own loop: every worker starts its wait when the signal reaches
+  // it. 0 s closes what is left on the next turn of the loop.
+  drainTimer_ = std::make_unique<net::Timer>(&loop_);
+  drainTimer_->start(std::chrono::duration_cast<std::chrono::milliseconds>(config_.shutdownTimeout),
+                     [this] { closeRemainingNow(); });
+}
+
+void Worker::closeRemainingNow() {
+  if (drainTimer_) drainTimer_->stop();
+  std::size_t active = 0;
+  for (const auto& service : services_) active += service->activeCount();
+  if (active > 0) spdlog::info("worker {}: closing the remaining sessions ({})", index_, active);
+  for (auto& service : services_) service->closeRemaining();
+}
+
+void Worker::serviceDrained() {
+  if (--servicesRunning_ > 0) return;
+  if (drainTimer_) drainTimer_->stop();
+  if (drained_) std::exchange(drained_, nullptr)();
 }
 
 }  // namespace popgate::server

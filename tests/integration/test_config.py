@@ -84,6 +84,17 @@ class CheckConfigTest(unittest.TestCase):
         self.assertIn("FILE:18: error: workers must be between 1 and 256", out)
         self.assertIn("FILE:19: error: unknown key 'listeners_extra' in the configuration", out)
 
+    def test_shutdown_timeout_is_bounded(self):
+        code, out = check(VALID + "shutdown_timeout_s: 0\n")
+        self.assertEqual(code, 0, out)  # 0: close every session as soon as the signal comes
+        for bad in ("-1", "86401", "soon"):
+            code, out = check(VALID + f"shutdown_timeout_s: {bad}\n")
+            self.assertNotEqual(code, 0, bad)
+            if bad == "soon":
+                self.assertIn("FILE:18: error: shutdown_timeout_s has an invalid value 'soon'", out)
+            else:
+                self.assertIn("FILE:18: error: shutdown_timeout_s must be between 0 and 86400", out)
+
     def test_two_listeners_on_one_port_are_refused(self):
         # With SO_REUSEPORT the kernel would let both bind and pick one at random per client.
         text = VALID.replace("    port: 1110\n", "    port: 1110\n  - name: pop3s\n    address: 127.0.0.1\n"
