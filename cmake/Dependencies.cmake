@@ -19,3 +19,13 @@ target_include_directories(boringssl SYSTEM BEFORE INTERFACE ${BORINGSSL_INCLUDE
 target_link_libraries(boringssl INTERFACE ${BORINGSSL_LIB_DIR}/libssl.so.0
                                           ${BORINGSSL_LIB_DIR}/libcrypto.so.0)
 target_link_options(boringssl INTERFACE "LINKER:-rpath,${BORINGSSL_LIB_DIR}")
+
+# HTTP response framing: Node's http-parser from libhttp-parser-dev (no pkg-config file there).
+find_path(HTTP_PARSER_INCLUDE_DIR http_parser.h REQUIRED)
+find_library(HTTP_PARSER_LIBRARY http_parser REQUIRED)
+add_library(http_parser INTERFACE)
+target_include_directories(http_parser SYSTEM INTERFACE ${HTTP_PARSER_INCLUDE_DIR})
+target_link_libraries(http_parser INTERFACE ${HTTP_PARSER_LIBRARY})
+
+# JSON for the REST stores (JMAP first): nlohmann-json3-dev, header only.
+find_package(nlohmann_json 3 REQUIRED)

@@ -15,7 +15,7 @@ import tempfile
 LAYERS = [
     ["lib/common"],
     ["lib/net"],
-    ["lib/config", "lib/imap"],  # configuration reading; protocol clients (HTTP comes here)
+    ["lib/config", "lib/imap", "lib/http"],  # configuration reading; protocol clients
     ["backends/mailbox"],        # the Mailbox interface and the registry of kinds
     ["backends/imap"],           # one folder per kind
     ["backends/builtin"],        # registers every kind

@@ -9,6 +9,7 @@ PACKAGES=(
   # build
   cmake g++ make ninja-build pkg-config git
   libuv1-dev android-libboringssl-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev
+  libhttp-parser-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   # fuzzing the network parsers (scripts/test.sh): Clang with libFuzzer and its sanitizers
   clang libclang-rt-14-dev libfuzzer-14-dev

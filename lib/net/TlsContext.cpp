@@ -145,8 +145,11 @@ Result<std::shared_ptr<const TlsClientContext>> TlsClientContext::create(
 }
 
 bssl::UniquePtr<SSL> TlsClientContext::newSession() const {
+  return newSession(settings_.serverName);
+}
+
+bssl::UniquePtr<SSL> TlsClientContext::newSession(const std::string& name) const {
   bssl::UniquePtr<SSL> ssl(SSL_new(ctx_.get()));
-  const std::string& name = settings_.serverName;
   bool isIp = false;
   if (!name.empty()) {
     unsigned char buf[16];

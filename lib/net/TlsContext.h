@@ -56,6 +56,9 @@ class TlsClientContext {
  public:
   static Result<std::shared_ptr<const TlsClientContext>> create(const TlsClientSettings& settings);
   bssl::UniquePtr<SSL> newSession() const;
+  // For a client that reaches more than one host with the same settings (HTTP, where the URL
+  // names the host): `serverName` replaces settings.serverName for this session.
+  bssl::UniquePtr<SSL> newSession(const std::string& serverName) const;
 
  private:
   bssl::UniquePtr<SSL_CTX> ctx_;

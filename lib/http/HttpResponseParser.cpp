@@ -1,0 +1,167 @@
+#include "lib/http/HttpResponseParser.h"
+
+#include <climits>
+#include <string>
+
+#include "lib/common/Ascii.h"
+
+namespace popgate::http {
+
+namespace {
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+const std::string* HttpResponseHead::header(std::string_view name) const {
+  for (const auto& [field, value] : headers) {
+    if (asciiLower(field) == asciiLower(name)) return &value;
+  }
+  return nullptr;
+}
+
+HttpResponseParser::HttpResponseParser(Handler& handler) : handler_(handler) {
+  http_parser_settings_init(&settings_);
+  settings_.on_header_field = &HttpResponseParser::onHeaderField;
+  settings_.on_header_value = &HttpResponseParser::onHeaderValue;
+  settings_.on_headers_complete = &HttpResponseParser::onHeadersComplete;
+  settings_.on_body = &HttpResponseParser::onBodyData;
+  settings_.on_message_complete = &HttpResponseParser::onMessageComplete;
+  reset();
+}
+
+void HttpResponseParser::reset(bool headRequest) {
+  http_parser_init(&parser_, HTTP_RESPONSE);
+  parser_.data = this;
+  head_ = HttpResponseHead{};
+  field_.clear();
+  inValue_ = false;
+  headBytes_ = 0;
+  headRequest_ = headRequest;
+  headComplete_ = false;
+  complete_ = false;
+  paused_ = false;
+  tooLarge_ = false;
+}
+
+Result<std::size_t> HttpResponseParser::feed(std::string_view bytes) {
+  std::size_t consumed = 0;
+  while (consumed < bytes.size() && !paused_ && !complete_) {
+    std::size_t before = consumed;
+    std::string_view rest = bytes.substr(consumed);
+    consumed += http_parser_execute(&parser_, &settings_, rest.data(), rest.size());
+    http_errno error = HTTP_PARSER_ERRNO(&parser_);
+    if (error == HPE_PAUSED) {
+      http_parser_pause(&parser_, 0);
+      // An interim 1xx response (103 Early Hints, an unasked 100 Continue) is not the answer:
+      // the final response follows on the same connection.
+      if (complete_ && head_.status / 100 == 1) {
+        reset(headRequest_);
+        continue;
+      }
+      if (paused_ || complete_) break;
+    } else if (error != HPE_OK) {
+      return framingError();
+    } else if (consumed == before) {
+      break;
+    }
+  }
+  return consumed;
+}
+
+Status HttpResponseParser::finish() {
+  if (complete_) return Ok{};
+  http_parser_execute(&parser_, &settings_, nullptr, 0);
+  http_errno error = HTTP_PARSER_ERRNO(&parser_);
+  if (error == HPE_PAUSED) http_parser_pause(&parser_, 0);
+  if (complete_) return Ok{};
+  if (error != HPE_OK && error != HPE_PAUSED) return framingError();
+  return Error{ErrorCode::Temporary, headComplete_ ? "connection closed in the middle of the body"
+                                                   : "connection closed before a response"};
+}
+
+void HttpResponseParser::pause() {
+  paused_ = true;
+  http_parser_pause(&parser_, 1);
+}
+
+void HttpResponseParser::resume() {
+  paused_ = false;
+}
+
+Error HttpResponseParser::framingError() const {
+  if (tooLarge_) return Error{ErrorCode::Temporary, "response headers larger than 64 KiB"};
+  http_errno error = HTTP_PARSER_ERRNO(&parser_);
+  return Error{ErrorCode::Temporary,
+               std::string("bad HTTP response: ") + http_errno_description(error)};
+}
+
+int HttpResponseParser::onHeaderField(http_parser* p, const char* at, std::size_t length) {
+  HttpResponseParser& parser = self(p);
+  parser.headBytes_ += length;
+  if (parser.headBytes_ > kMaxHeadBytes) {
+    parser.tooLarge_ = true;
+    return 1;
+  }
+  if (parser.inValue_ || parser.head_.headers.empty()) {
+    parser.head_.headers.emplace_back();
+    parser.inValue_ = false;
+  }
+  parser.head_.headers.back().first.append(at, length);
+  return 0;
+}
+
+int HttpResponseParser::onHeaderValue(http_parser* p, const char* at, std::size_t length) {
+  HttpResponseParser& parser = self(p);
+  parser.headBytes_ += length;
+  if (parser.headBytes_ > kMaxHeadBytes) {
+    parser.tooLarge_ = true;
+    return 1;
+  }
+  parser.inValue_ = true;
+  parser.head_.headers.back().second.append(at, length);
+  return 0;
+}
+
+int HttpResponseParser::onHeadersComplete(http_parser* p) {
+  HttpResponseParser& parser = self(p);
+  HttpResponseHead& head = parser.head_;
+  head.status = static_cast<int>(p->status_code);
+  for (auto& [field, value] : head.headers) value = std::string(trim(value));
+  // http-parser keeps ULLONG_MAX when there is no Content-Length.
+  if (p->content_length != ULLONG_MAX && !(p->flags & F_CHUNKED)) {
+    head.contentLength = p->content_length;
+  }
+  head.keepAlive = http_should_keep_alive(p) != 0;
+  if (head.status / 100 == 1) return 0;  // interim: the final head comes later
+  parser.headComplete_ = true;
+  parser.handler_.onHead(head);
+  // 1: no body follows, whatever the headers say (a response to HEAD).
+  return parser.headRequest_ ? 1 : 0;
+}
+
+int HttpResponseParser::onBodyData(http_parser* p, const char* at, std::size_t length) {
+  HttpResponseParser& parser = self(p);
+  if (parser.head_.status / 100 == 1) return 0;
+  parser.handler_.onBody(std::string_view(at, length));
+  return 0;
+}
+
+int HttpResponseParser::onMessageComplete(http_parser* p) {
+  HttpResponseParser& parser = self(p);
+  parser.complete_ = true;
+  // Stop here: what follows is the next response's (or junk), never this one's.
+  http_parser_pause(p, 1);
+  if (parser.head_.status / 100 != 1) {
+    // keep-alive is decided by the whole message (http-parser knows it only now).
+    parser.head_.keepAlive = http_should_keep_alive(p) != 0;
+    parser.handler_.onComplete();
+  }
+  return 0;
+}
+
+}  // namespace popgate::http
