@@ -17,7 +17,7 @@ LAYERS = [
     ["lib/net"],
     ["lib/config", "lib/imap", "lib/http"],  # configuration reading; protocol clients
     ["backends/mailbox"],        # the Mailbox interface and the registry of kinds
-    ["backends/imap"],           # one folder per kind
+    ["backends/imap", "backends/jmap"],  # one folder per kind
     ["backends/builtin"],        # registers every kind
     ["proxy/route"],
     ["proxy/login"],

@@ -1,0 +1,242 @@
+#include "backends/jmap/JmapMailbox.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "lib/common/Base64.h"
+#include "lib/common/LogText.h"
+
+namespace popgate::jmap {
+
+namespace {
+
+// A page never asks for more than this many emails, whatever maxObjectsInGet allows: it bounds
+// one JSON answer (about 100 octets per email) well inside max_json_bytes.
+constexpr std::uint64_t kMaxPage = 20000;
+// A mailbox whose query state changes while its pages are read is read again from the start,
+// this many times at most.
+constexpr int kMaxRestarts = 3;
+
+Error statusError(const http::HttpResponse& response) {
+  int status = response.head.status;
+  std::string what = "HTTP " + std::to_string(status) + " from " + response.url.origin();
+  if (status == 401 || status == 403) return Error{ErrorCode::Auth, what};
+  return Error{ErrorCode::Temporary, what};
+}
+
+}  // namespace
+
+JmapMailbox::JmapMailbox(JmapContext& context) : context_(context), later_(context.loop) {}
+
+JmapMailbox::~JmapMailbox() = default;
+
+void JmapMailbox::open(const backends::Credentials& credentials, SnapshotDone done) {
+  openDone_ = std::move(done);
+  user_ = credentials.user;
+  if (const std::string* password = credentials.password()) {
+    authorization_ = "Basic " + encodeBase64(credentials.user + ":" + *password);
+  } else if (const auto* token = std::get_if<backends::TokenCredential>(&credentials.secret)) {
+    authorization_ = "Bearer " + token->token;
+  } else {
+    // A master user needs a store-specific impersonation that JMAP does not define.
+    later_.start(std::chrono::milliseconds(0), [this] {
+      openFailed(Error{ErrorCode::Permanent, "a JMAP backend takes a password or a token"});
+    });
+    return;
+  }
+  if (const JmapAccount* known = context_.accounts.find(user_)) {
+    account_ = *known;
+    if (!account_.mailboxes.mailboxId.empty()) return fetchPage(0);
+    return fetchMailboxes();
+  }
+  fetchSession();
+}
+
+void JmapMailbox::call(http::HttpRequest request, Answer answer) {
+  const JmapSettings& settings = context_.settings;
+  request.headers.emplace_back("Authorization", authorization_);
+  request.headers.emplace_back("Accept", "application/json");
+  request.deadlines.connect = settings.connectTimeout;
+  request.deadlines.response = settings.commandTimeout;
+  request.deadlines.total = settings.commandTimeout + settings.retryBudget;
+  request.retryBudget = settings.retryBudget;
+  call_ = context_.client.fetch(
+      std::move(request), settings.maxJsonBytes,
+      [this, answer = std::move(answer)](Result<http::HttpResponse> response) {
+        if (!response) return answer(response.error());
+        if (response.value().head.status != 200) return answer(statusError(response.value()));
+        answer(std::move(response.value().body));
+      });
+}
+
+void JmapMailbox::api(std::string body, Answer answer) {
+  auto url = http::parseHttpUrl(account_.session.apiUrl);
+  if (!url) return answer(Error{ErrorCode::Temporary, "JMAP: bad apiUrl: " + url.error().detail});
+  call(http::HttpRequest::post(url.value(), "application/json", std::move(body)),
+       std::move(answer));
+}
+
+void JmapMailbox::fetchSession() {
+  call(http::HttpRequest::get(context_.settings.sessionUrl), [this](Result<std::string> body) {
+    if (!body) return openFailed(body.error());
+    auto session = parseSession(body.value());
+    if (!session) return openFailed(session.error());
+    account_ = JmapAccount{std::move(session.value()), {}};
+    // An apiUrl relative to the session resource is not allowed (RFC 8620 §2), but be exact.
+    fetchMailboxes();
+  });
+}
+
+void JmapMailbox::fetchMailboxes() {
+  MailboxChoice choice{context_.settings.mailbox,
+                       context_.settings.deleteMode == DeleteMode::Trash};
+  api(mailboxRequest(account_.session, choice), [this, choice](Result<std::string> body) {
+    if (!body) return openFailed(body.error());
+    std::string state;
+    auto ids = parseMailboxes(body.value(), choice, &state);
+    if (!ids) return openFailed(ids.error());
+    account_.mailboxes = std::move(ids.value());
+    context_.accounts.put(user_, account_);
+    context_.accounts.sawSessionState(user_, state);
+    fetchPage(0);
+  });
+}
+
+void JmapMailbox::fetchPage(std::uint64_t position) {
+  std::uint64_t limit = std::min(account_.session.maxObjectsInGet, kMaxPage);
+  api(emailPageRequest(account_.session, account_.mailboxes.mailboxId, position, limit),
+      [this, position](Result<std::string> body) {
+        if (!body) return openFailed(body.error());
+        auto page = parseEmailPage(body.value());
+        if (!page) return openFailed(page.error());
+        context_.accounts.sawSessionState(user_, page.value().sessionState);
+        if (position > 0 && page.value().queryState != queryState_) {
+          // The mailbox changed between pages: the numbering would not be one snapshot.
+          if (++restarts_ > kMaxRestarts) {
+            return openFailed(Error{ErrorCode::Temporary, "JMAP: the mailbox kept changing"});
+          }
+          messages_.clear();
+          blobOf_.clear();
+          return fetchPage(0);
+        }
+        queryState_ = page.value().queryState;
+        for (std::size_t i = 0; i < page.value().messages.size(); ++i) {
+          auto& message = page.value().messages[i];
+          if (!blobOf_.emplace(message.id, page.value().blobIds[i]).second) continue;
+          messages_.push_back(std::move(message));
+        }
+        std::uint64_t next = position + page.value().idsReturned;
+        if (page.value().idsReturned > 0 && next < page.value().total) return fetchPage(next);
+        call_.reset();
+        std::exchange(openDone_, nullptr)(std::move(messages_));
+      });
+}
+
+void JmapMailbox::openFailed(Error error) {
+  // Whatever was cached may be why (a stale session, a mailbox gone): ask afresh next time.
+  context_.accounts.forget(user_);
+  if (openDone_) std::exchange(openDone_, nullptr)(std::move(error));
+}
+
+void JmapMailbox::retrieve(const backends::MessageRef& message,
+                           std::optional<std::uint32_t> bodyLines, backends::BodySink& sink) {
+  sink_ = &sink;
+  top_.reset();
+  if (bodyLines) top_.emplace(*bodyLines);
+  expectedSize_ = message.size;
+  received_ = 0;
+  messageId_ = message.id;
+  auto blob = blobOf_.find(message.id);
+  auto url = blob == blobOf_.end()
+                 ? Result<http::HttpUrl>(Error{ErrorCode::Gone, "not in the snapshot"})
+                 : http::parseHttpUrl(downloadUrl(account_.session, blob->second));
+  if (!url) {
+    Error error = url.error();
+    later_.start(std::chrono::milliseconds(0), [this, error] { endBody(error); });
+    return;
+  }
+  http::HttpRequest request = http::HttpRequest::get(url.value());
+  request.headers.emplace_back("Authorization", authorization_);
+  request.headers.emplace_back("Accept", "message/rfc822");
+  request.deadlines.connect = context_.settings.connectTimeout;
+  request.deadlines.response = context_.settings.commandTimeout;
+  request.retryBudget = context_.settings.retryBudget;
+  download_ = context_.client.stream(std::move(request), *this);
+}
+
+void JmapMailbox::onResponseHead(const http::HttpResponseHead& head) {
+  if (head.status == 200) return sink_->onBodyStart();
+  Error error{head.status == 404 ? ErrorCode::Gone : ErrorCode::Temporary,
+              "HTTP " + std::to_string(head.status) + " for a message download"};
+  if (head.status == 401 || head.status == 403) error.code = ErrorCode::Auth;
+  endBody(error);
+}
+
+void JmapMailbox::onResponseBody(std::string_view bytes) {
+  received_ += bytes.size();
+  if (!top_) return sink_->onBodyData(bytes);
+  std::string_view piece = top_->take(bytes);
+  if (!piece.empty()) sink_->onBodyData(piece);
+  // TOP has what it needs: the rest of the blob is not read (the connection is closed).
+  if (top_ && top_->done() && sink_) endBody(Ok{});
+}
+
+void JmapMailbox::onResponseEnd(Status status) {
+  if (status && !top_ && received_ != expectedSize_) {
+    spdlog::warn("JMAP: message {} of {} is {} octets, its size said {}", logText(messageId_),
+                 logText(user_), received_, expectedSize_);
+  }
+  endBody(std::move(status));
+}
+
+void JmapMailbox::endBody(Status status) {
+  if (!sink_) return;
+  backends::BodySink* sink = std::exchange(sink_, nullptr);
+  top_.reset();
+  // Inside its own callback the exchange may go: its handler call is the last thing it does.
+  download_.reset();
+  sink->onBodyEnd(std::move(status));
+}
+
+void JmapMailbox::pauseBody() {
+  if (download_) download_->pause();
+}
+
+void JmapMailbox::resumeBody() {
+  if (download_) download_->resume();
+}
+
+void JmapMailbox::commit(const std::vector<backends::MessageRef>& toDelete, Done done) {
+  if (toDelete.empty()) {
+    later_.start(std::chrono::milliseconds(0),
+                 [done = std::move(done)] { done(Ok{}); });
+    return;
+  }
+  std::vector<std::string> ids;
+  for (const auto& message : toDelete) ids.push_back(message.id);
+  bool destroy = context_.settings.deleteMode == DeleteMode::Destroy;
+  std::string request = destroy ? destroyRequest(account_.session, ids)
+                                : moveToTrashRequest(account_.session, ids,
+                                                     account_.mailboxes.trashId);
+  api(std::move(request), [this, ids, destroy, done = std::move(done)](Result<std::string> body) {
+    if (!body) return done(body.error());
+    auto answer = parseSet(body.value(), destroy);
+    if (!answer) return done(answer.error());
+    context_.accounts.sawSessionState(user_, answer.value().sessionState);
+    std::size_t removed = 0;
+    for (const std::string& id : ids) {
+      for (const std::string& gone : answer.value().done) removed += gone == id ? 1 : 0;
+    }
+    if (removed == ids.size()) return done(Ok{});
+    for (const std::string& failure : answer.value().notDone) {
+      spdlog::warn("JMAP: {} not removed for {}: {}", destroy ? "destroy" : "move to trash",
+                   logText(user_), logText(failure));
+    }
+    done(Error{ErrorCode::Temporary, std::to_string(ids.size() - removed) + " of " +
+                                         std::to_string(ids.size()) +
+                                         " messages were not removed"});
+  });
+}
+
+}  // namespace popgate::jmap

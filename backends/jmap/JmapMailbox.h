@@ -1,0 +1,83 @@
+#pragma once
+// A POP3 session's view of a JMAP account. open(): the session resource and the mailbox ids
+// (cached per user in JmapAccounts), then Email/query + Email/get pages in receivedAt order;
+// retrieve(): the blob from downloadUrl, streamed with back-pressure and cut by MessageTop for
+// TOP; commit(): one Email/set (destroy, or a move to the trash). Every HTTP status that is
+// not success is mapped to an RFC 3206 outcome: 401/403 [AUTH], anything else [SYS/TEMP].
+
+#include <uv.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/jmap/JmapAccounts.h"
+#include "backends/jmap/JmapSettings.h"
+#include "backends/mailbox/Mailbox.h"
+#include "backends/mailbox/MessageTop.h"
+#include "lib/http/HttpClient.h"
+#include "lib/net/Timer.h"
+
+namespace popgate::jmap {
+
+// What every mailbox of one backend on one worker shares.
+struct JmapContext {
+  uv_loop_t* loop;
+  const JmapSettings& settings;
+  http::HttpClient client;
+  JmapAccounts accounts;
+};
+
+class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHandler {
+ public:
+  explicit JmapMailbox(JmapContext& context);
+  ~JmapMailbox() override;
+
+  void open(const backends::Credentials& credentials, SnapshotDone done) override;
+  void retrieve(const backends::MessageRef& message, std::optional<std::uint32_t> bodyLines,
+                backends::BodySink& sink) override;
+  void pauseBody() override;
+  void resumeBody() override;
+  void commit(const std::vector<backends::MessageRef>& toDelete, Done done) override;
+
+ private:
+  using Answer = std::function<void(Result<std::string>)>;
+
+  // A JSON GET or POST with the user's authorization; the answer is the body of a 200.
+  void call(http::HttpRequest request, Answer answer);
+  void api(std::string body, Answer answer);
+  void fetchSession();
+  void fetchMailboxes();
+  void fetchPage(std::uint64_t position);
+  void openFailed(Error error);
+
+  void onResponseHead(const http::HttpResponseHead& head) override;
+  void onResponseBody(std::string_view bytes) override;
+  void onResponseEnd(Status status) override;
+  void endBody(Status status);
+
+  JmapContext& context_;
+  std::string user_;
+  std::string authorization_;
+  JmapAccount account_;
+  SnapshotDone openDone_;
+  std::vector<backends::MessageRef> messages_;
+  std::map<std::string, std::string> blobOf_;  // Email id -> blobId
+  std::string queryState_;
+  int restarts_ = 0;
+  Pending call_;
+
+  // The retrieval under way.
+  std::unique_ptr<http::HttpExchange> download_;
+  backends::BodySink* sink_ = nullptr;
+  std::optional<backends::MessageTop> top_;
+  std::uint64_t expectedSize_ = 0;
+  std::uint64_t received_ = 0;
+  std::string messageId_;
+
+  net::Timer later_;  // an empty commit still answers from the loop
+};
+
+}  // namespace popgate::jmap
