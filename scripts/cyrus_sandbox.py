@@ -10,10 +10,87 @@ Cyrus conflicts with dovecot-imapd as a Debian package, so scripts/install-deps.
 .debs (`dpkg -x`) into /opt/popgate-peers/cyrus (or $POPGATE_CYRUS_ROOT) and `master` runs
 from there with LD_LIBRARY_PATH. Everything lives under DIR: imapd.conf, cyrus.conf, the config
 directory (databases, locks, proc, sockets), the partition, the sasldb, the pid file, the logs.
-Standard library only.
-
-FACTS_PLACEHOLDER
+Standard library only. Users: those of dovecot_sandbox.py, all four accepted (alice; bob with
+spaces, quotes, backslash; carol@example.org as a virtual-domain user; dave's 8-bit password).
 """
+
+# Facts about Cyrus 3.6.1 (Debian 3.6.1-4+deb12u5) as this sandbox configures it, each checked
+# with real requests here (tests/integration/test_cyrus_sandbox.py pins the main ones):
+#
+# Running it
+# - master runs as the `cyrus` user (cyrus_user; it switches from root itself). `cyrus_user:
+#   root` is refused (imapd, pop3d, httpd: "Fatal error: must run as the Cyrus user"), and so is
+#   a user missing from /etc/passwd. master passes no -C to its children: every cmd in
+#   cyrus.conf names the imapd.conf. Default sockets and the pid
+#   file are moved under DIR (nothing written in /var or /run: checked with strace).
+# - Logins go through SASL auxprop sasldb (saslpasswd2 -f DIR/sasldb2). The realm of a user
+#   without a domain is `servername` ("localhost"); with `virtdomains: userid`, carol@example.org
+#   is user carol in realm example.org. INBOX is made at the first IMAP/POP3 login
+#   (autocreate_quota: 0); before that JMAP answers `accountNotFound`, so start() logs every
+#   user in once. Wrong passwords: IMAP "NO Login failed: authentication failure", POP3
+#   "-ERR [AUTH] Invalid login", at once with `failedloginpause: 0` (default 3 s).
+# - It logs only to syslog. When `unshare` works, master runs in its own mount namespace whose
+#   /dev/log is our socket: the lines land in DIR/cyrus.log. Start takes about 1.5 s.
+# - APPEND of a message with a bare LF: "NO Message contains bare newlines".
+#
+# JMAP (httpmodules: jmap, conversations: yes)
+# - Session resource: GET http://127.0.0.1:PORT/jmap/ (also /jmap without the slash);
+#   /.well-known/jmap answers 301 with Location http://127.0.0.1:PORT/jmap. Session (alice):
+#   {"username":"alice","apiUrl":"/jmap/",
+#    "downloadUrl":"/jmap/download/{accountId}/{blobId}/{name}?accept={type}",
+#    "uploadUrl":"/jmap/upload/{accountId}/",
+#    "eventSourceUrl":"/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}",
+#    "state":"0",
+#    "capabilities":{"urn:ietf:params:jmap:core":{"maxSizeUpload":1073741824,
+#      "maxConcurrentUpload":5,"maxSizeRequest":10485760,"maxConcurrentRequests":5,
+#      "maxCallsInRequest":50,"maxObjectsInGet":4096,"maxObjectsInSet":4096,
+#      "collationAlgorithms":[]},
+#      "urn:ietf:params:jmap:mail":{},"urn:ietf:params:jmap:submission":{},
+#      "urn:ietf:params:jmap:vacationresponse":{},"urn:ietf:params:jmap:mdn":{},
+#      "https://cyrusimap.org/ns/jmap/sieve":{}},
+#    "accounts":{"alice":{"name":"alice","isPrimary":true,"isPersonal":true,"isReadOnly":false,
+#      "accountCapabilities":{"urn:ietf:params:jmap:core":{},"urn:ietf:params:jmap:mail":{
+#        "maxMailboxesPerEmail":20,"maxKeywordsPerEmail":100,
+#        "maxSizeAttachmentsPerEmail":10485760,"emailsListSortOptions":["receivedAt","sentAt",
+#        "from","id","emailstate","size","subject","to","hasKeyword","someInThreadHaveKeyword"],
+#        "mayCreateTopLevelMailbox":true}, "urn:ietf:params:jmap:mdn":{},
+#        "https://cyrusimap.org/ns/jmap/sieve":{...}, "urn:ietf:params:jmap:vacationresponse":{}}}},
+#    "primaryAccounts":{"urn:ietf:params:jmap:mail":"alice","urn:ietf:params:jmap:submission":
+#      "alice", ...the same for contacts, calendars, backup, vacationresponse, sieve}}
+#   The accountId is the login name as is ("alice", "carol@example.org"); URLs are relative.
+# - HTTP Basic works over plain HTTP because of `allowplaintext: yes` (with `no`, every plain
+#   request gets 301 to https://). A wrong password, an unknown user or no Authorization at all:
+#   401, `WWW-Authenticate: Basic realm="localhost"`, Content-Type text/html, Content-Length
+#   set, no delay. Every HTTP/1.1 response carries `Connection: Upgrade`, `Upgrade: h2c` and
+#   `Alt-Svc: h2c=":PORT"` (an offer only; it is not a close). Keep-alive: one HTTP/1.1
+#   connection served many requests, pipelined ones too; HTTP/1.0 gets `Connection: close`.
+#   Documented, not seen here: a request slower than httpkeepalive (20 s) gets interim
+#   `102 Processing` responses; an idle connection is closed after httptimeout (5 min).
+# - Mailbox/query {"filter":{"role":"inbox"}} gives the one INBOX (JMAP name "Inbox"). No trash
+#   mailbox exists by default. `CREATE Trash (USE (\Trash))` over IMAP (create_trash()) or
+#   Mailbox/set create {"name":"Trash","role":"trash","parentId":null} both give role "trash".
+# - Email/query sorted [{"property":"receivedAt","isAscending":true}] plus Email/get with
+#   "#ids" {"resultOf","name":"Email/query","path":"/ids"} and properties id, blobId, size work
+#   in one request. receivedAt has whole seconds, and Cyrus breaks ties by arrival DESCENDING,
+#   then GUID descending: messages APPENDed in the same second do NOT come in UID order.
+# - Email id = "M" + the first 24 hex digits of the SHA-1 of the message bytes (25 characters,
+#   [0-9a-f] after the M); blobId = "G" + all 40 (the IMAP GUID). Byte-identical messages are
+#   ONE Email (two APPENDs of the same bytes: IMAP/POP3 count 2, Email/query total 1). IMAP
+#   FETCH EMAILID gives the same id. Mailbox ids: 24 characters [0-9a-z].
+# - Download (downloadUrl, accept=message/rfc822): exactly the bytes of IMAP BODY.PEEK[] and
+#   exactly `size` octets (= RFC822.SIZE) for messages without a final CRLF, with 8-bit bytes, a
+#   bare CR, a 10,000-character line, lines with a leading dot, 2 MB and 20 MB. Status 200,
+#   Content-Length (never chunked), Content-Type message/rfc822, Content-Disposition
+#   attachment; filename="NAME", Cache-Control private, max-age=604800, immutable.
+#   httpallowcompress: no here, so nothing is gzip/br encoded.
+# - Email/set {"destroy":[id]} expunges every copy at once (both byte-identical copies, and a
+#   copy in another mailbox); IMAP sees them gone. An unknown id (even "bogus") is reported as
+#   "destroyed" too, never "notDestroyed".
+#
+# pop3d
+# - UIDL "<uidvalidity>.<uid>" (e.g. "1796474040.7"); CAPA: EXPIRE NEVER, LOGIN-DELAY 0, TOP,
+#   UIDL, PIPELINING, RESP-CODES, AUTH-RESP-CODE, IMPLEMENTATION Cyrus POP3 3.6.1-...
+#   LIST gives RFC822.SIZE; a message without a final CRLF: LIST N, RETR N+2 octets.
 
 import argparse
 import atexit
