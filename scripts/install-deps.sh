@@ -15,8 +15,41 @@ PACKAGES=(
   clang libclang-rt-14-dev libfuzzer-14-dev
   # the peers the demo and the integration tests run: a real Dovecot and real POP3 clients
   dovecot-imapd dovecot-pop3d python3 curl fetchmail mpop getmail6 openssl ca-certificates
+  # Cyrus IMAP (scripts/cyrus_sandbox.py): the libraries its unpacked binaries need beyond the
+  # ones above (checked with ldd), saslpasswd2 for its password store, unshare for its log
+  sasl2-bin libsasl2-modules libsasl2-modules-db libical3 libshp2 libxapian30 util-linux
 )
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+
+# Cyrus IMAP 3.6 (IMAP, its own POP3, JMAP) for the JMAP backend's tests and the benchmark.
+# cyrus-imapd conflicts with dovecot-imapd as a package (both provide imap-server), so its
+# .debs are only unpacked (dpkg -x, no maintainer scripts, nothing started) into CYRUS_ROOT;
+# scripts/cyrus_sandbox.py runs them from there (override with POPGATE_CYRUS_ROOT).
+CYRUS_ROOT="${POPGATE_CYRUS_ROOT:-/opt/popgate-peers/cyrus}"
+CYRUS_DEBS=(cyrus-common cyrus-imapd cyrus-pop3d cyrus-caldav)  # caldav ships httpd (JMAP)
+cyrus_version="$(apt-cache show --no-all-versions cyrus-common | sed -n 's/^Version: //p')"
+if [ -x "$CYRUS_ROOT/usr/lib/cyrus/bin/master" ] &&
+   [ "$(cat "$CYRUS_ROOT/.popgate-version" 2>/dev/null)" = "$cyrus_version" ]; then
+  echo "Cyrus $cyrus_version already unpacked in $CYRUS_ROOT"
+else
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  chmod 755 "$work"
+  if id _apt >/dev/null 2>&1; then $SUDO chown _apt "$work"; fi  # apt downloads as _apt
+  (cd "$work" && $SUDO apt-get download -q "${CYRUS_DEBS[@]/%/=$cyrus_version}")
+  $SUDO mkdir -p "$work/root"
+  for deb in "$work"/*.deb; do $SUDO dpkg -x "$deb" "$work/root"; done
+  echo "$cyrus_version" | $SUDO tee "$work/root/.popgate-version" >/dev/null
+  $SUDO mkdir -p "$(dirname "$CYRUS_ROOT")"
+  $SUDO rm -rf "$CYRUS_ROOT"
+  $SUDO mv "$work/root" "$CYRUS_ROOT"
+  $SUDO chmod 755 "$CYRUS_ROOT"
+  echo "Cyrus $cyrus_version unpacked in $CYRUS_ROOT"
+fi
+# Cyrus's master refuses to run as root: it switches to this user.
+if ! id cyrus >/dev/null 2>&1; then
+  $SUDO useradd -r -M -d /nonexistent -s /usr/sbin/nologin cyrus
+fi
