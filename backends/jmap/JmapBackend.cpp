@@ -57,9 +57,16 @@ std::optional<http::HttpUrl> sessionUrl(std::string text) {
 std::shared_ptr<const backends::BackendDefinition> parseJmapBackend(config::ConfigReader& r,
                                                                     const YAML::Node& body,
                                                                     const std::string& name) {
-  std::set<std::string> known = {backends::kBackendTypeKey, "url", "mailbox", "delete", "proxy",
-                                 "connect_timeout_s", "command_timeout_s", "retry_budget_s",
-                                 "max_json_bytes", "max_connections"};
+  std::set<std::string> known = {backends::kBackendTypeKey,
+                                 "url",
+                                 "mailbox",
+                                 "delete",
+                                 "proxy",
+                                 "connect_timeout_s",
+                                 "command_timeout_s",
+                                 "retry_budget_s",
+                                 "max_json_bytes",
+                                 "max_connections"};
   for (const std::string& key : config::tlsClientKeys()) {
     if (key != "server_name") known.insert(key);  // the host in each URL is the name checked
   }
@@ -70,34 +77,46 @@ std::shared_ptr<const backends::BackendDefinition> parseJmapBackend(config::Conf
   if (!body["url"]) {
     r.problem(body, "backend '" + name + "' needs a url");
   } else if (r.scalar(body["url"], "backend url", url)) {
-    if (auto parsed = sessionUrl(url)) settings.sessionUrl = *parsed;
-    else r.problem(body["url"], "backend url must be an http:// or https:// URL or a host name");
+    if (auto parsed = sessionUrl(url))
+      settings.sessionUrl = *parsed;
+    else
+      r.problem(body["url"], "backend url must be an http:// or https:// URL or a host name");
   }
   if (body["mailbox"]) r.scalar(body["mailbox"], "backend mailbox", settings.mailbox);
   if (body["delete"]) {
     std::string mode;
     if (r.scalar(body["delete"], "delete", mode)) {
-      if (mode == "destroy") settings.deleteMode = DeleteMode::Destroy;
-      else if (mode == "trash") settings.deleteMode = DeleteMode::Trash;
-      else r.problem(body["delete"], "delete must be destroy or trash");
+      if (mode == "destroy")
+        settings.deleteMode = DeleteMode::Destroy;
+      else if (mode == "trash")
+        settings.deleteMode = DeleteMode::Trash;
+      else
+        r.problem(body["delete"], "delete must be destroy or trash");
     }
   }
   if (body["proxy"]) {
     std::string proxy;
     if (r.scalar(body["proxy"], "proxy", proxy)) {
       auto parsed = http::parseHttpUrl(proxy);
-      if (!parsed || parsed.value().https) r.problem(body["proxy"], "proxy must be an http://host:port URL");
-      else settings.proxy = parsed.value();
+      if (!parsed || parsed.value().https)
+        r.problem(body["proxy"], "proxy must be an http://host:port URL");
+      else
+        settings.proxy = parsed.value();
     }
   }
-  if (body["connect_timeout_s"]) r.seconds(body["connect_timeout_s"], "connect_timeout_s", settings.connectTimeout);
-  if (body["command_timeout_s"]) r.seconds(body["command_timeout_s"], "command_timeout_s", settings.commandTimeout);
-  if (body["retry_budget_s"]) r.seconds(body["retry_budget_s"], "retry_budget_s", settings.retryBudget, 0);
-  if (body["max_json_bytes"] && r.scalar(body["max_json_bytes"], "max_json_bytes", settings.maxJsonBytes) &&
+  if (body["connect_timeout_s"])
+    r.seconds(body["connect_timeout_s"], "connect_timeout_s", settings.connectTimeout);
+  if (body["command_timeout_s"])
+    r.seconds(body["command_timeout_s"], "command_timeout_s", settings.commandTimeout);
+  if (body["retry_budget_s"])
+    r.seconds(body["retry_budget_s"], "retry_budget_s", settings.retryBudget, 0);
+  if (body["max_json_bytes"] &&
+      r.scalar(body["max_json_bytes"], "max_json_bytes", settings.maxJsonBytes) &&
       (settings.maxJsonBytes < 4096 || settings.maxJsonBytes > 1024 * 1024 * 1024)) {
     r.problem(body["max_json_bytes"], "max_json_bytes must be between 4096 and 1073741824");
   }
-  if (body["max_connections"] && r.scalar(body["max_connections"], "max_connections", settings.maxConnections) &&
+  if (body["max_connections"] &&
+      r.scalar(body["max_connections"], "max_connections", settings.maxConnections) &&
       (settings.maxConnections < 1 || settings.maxConnections > 1024)) {
     r.problem(body["max_connections"], "max_connections must be between 1 and 1024");
   }

@@ -66,6 +66,7 @@ void JmapMailbox::call(http::HttpRequest request, Answer answer) {
       [this, answer = std::move(answer)](Result<http::HttpResponse> response) {
         if (!response) return answer(response.error());
         if (response.value().head.status != 200) return answer(statusError(response.value()));
+        answeredBy_ = response.value().url;
         answer(std::move(response.value().body));
       });
 }
@@ -82,8 +83,13 @@ void JmapMailbox::fetchSession() {
     if (!body) return openFailed(body.error());
     auto session = parseSession(body.value());
     if (!session) return openFailed(session.error());
+    // Cyrus sends "/jmap/" and "/jmap/download/{accountId}/...": relative to the resource.
+    for (std::string* url : {&session.value().apiUrl, &session.value().downloadUrl}) {
+      auto absolute = http::resolveLocation(answeredBy_, *url);
+      if (!absolute) return openFailed(Error{ErrorCode::Temporary, "JMAP: bad URL in the session"});
+      *url = absolute.value().text();
+    }
     account_ = JmapAccount{std::move(session.value()), {}};
-    // An apiUrl relative to the session resource is not allowed (RFC 8620 §2), but be exact.
     fetchMailboxes();
   });
 }
@@ -209,16 +215,15 @@ void JmapMailbox::resumeBody() {
 
 void JmapMailbox::commit(const std::vector<backends::MessageRef>& toDelete, Done done) {
   if (toDelete.empty()) {
-    later_.start(std::chrono::milliseconds(0),
-                 [done = std::move(done)] { done(Ok{}); });
+    later_.start(std::chrono::milliseconds(0), [done = std::move(done)] { done(Ok{}); });
     return;
   }
   std::vector<std::string> ids;
   for (const auto& message : toDelete) ids.push_back(message.id);
   bool destroy = context_.settings.deleteMode == DeleteMode::Destroy;
-  std::string request = destroy ? destroyRequest(account_.session, ids)
-                                : moveToTrashRequest(account_.session, ids,
-                                                     account_.mailboxes.trashId);
+  std::string request = destroy
+                            ? destroyRequest(account_.session, ids)
+                            : moveToTrashRequest(account_.session, ids, account_.mailboxes.trashId);
   api(std::move(request), [this, ids, destroy, done = std::move(done)](Result<std::string> body) {
     if (!body) return done(body.error());
     auto answer = parseSet(body.value(), destroy);

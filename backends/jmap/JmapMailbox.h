@@ -61,6 +61,7 @@ class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHa
   JmapContext& context_;
   std::string user_;
   std::string authorization_;
+  http::HttpUrl answeredBy_;  // the URL of the last JSON answer, after redirects
   JmapAccount account_;
   SnapshotDone openDone_;
   std::vector<backends::MessageRef> messages_;

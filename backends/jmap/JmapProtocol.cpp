@@ -98,9 +98,11 @@ std::string mailboxRequest(const JmapSession& session, const MailboxChoice& choi
   json calls = json::array();
   const std::string& account = session.accountId;
   if (choice.name.empty()) {
-    calls.push_back({"Mailbox/query", {{"accountId", account}, {"filter", {{"role", "inbox"}}}}, "m"});
+    calls.push_back(
+        {"Mailbox/query", {{"accountId", account}, {"filter", {{"role", "inbox"}}}}, "m"});
   } else {
-    calls.push_back({"Mailbox/query", {{"accountId", account}, {"filter", {{"name", choice.name}}}}, "m"});
+    calls.push_back(
+        {"Mailbox/query", {{"accountId", account}, {"filter", {{"name", choice.name}}}}, "m"});
     calls.push_back({"Mailbox/get",
                      {{"accountId", account},
                       {"#ids", backReference("m", "Mailbox/query", "/ids")},
@@ -108,7 +110,8 @@ std::string mailboxRequest(const JmapSession& session, const MailboxChoice& choi
                      "n"});
   }
   if (choice.wantTrash) {
-    calls.push_back({"Mailbox/query", {{"accountId", account}, {"filter", {{"role", "trash"}}}}, "t"});
+    calls.push_back(
+        {"Mailbox/query", {{"accountId", account}, {"filter", {{"role", "trash"}}}}, "t"});
   }
   return envelope(std::move(calls)).dump();
 }
@@ -182,7 +185,8 @@ Result<EmailPage> parseEmailPage(std::string_view body) {
     page.queryState = query.value()->value("queryState", std::string());
     // Email/get's list need not follow the order of its ids: the query's order is the one.
     std::map<std::string, const json*> byId;
-    for (const json& email : got.value()->at("list")) byId[email.at("id").get<std::string>()] = &email;
+    for (const json& email : got.value()->at("list"))
+      byId[email.at("id").get<std::string>()] = &email;
     for (const json& id : ids) {
       auto it = byId.find(id.get<std::string>());
       if (it == byId.end()) continue;  // destroyed between the query and the get
@@ -247,10 +251,14 @@ std::string downloadUrl(const JmapSession& session, const std::string& blobId) {
       continue;
     }
     std::string name = tpl.substr(i + 1, close - i - 1);
-    if (name == "accountId") out += encodeVariable(session.accountId);
-    else if (name == "blobId") out += encodeVariable(blobId);
-    else if (name == "type") out += encodeVariable("message/rfc822");
-    else if (name == "name") out += encodeVariable("message.eml");
+    if (name == "accountId")
+      out += encodeVariable(session.accountId);
+    else if (name == "blobId")
+      out += encodeVariable(blobId);
+    else if (name == "type")
+      out += encodeVariable("message/rfc822");
+    else if (name == "name")
+      out += encodeVariable("message.eml");
     i = close + 1;
   }
   return out;

@@ -4,9 +4,8 @@
 // emails in receivedAt order with id, blobId and size, paged by the server's limits), the
 // deletion at QUIT, and the download URL of a blob. No I/O here: the tests feed them answers.
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,7 +53,7 @@ std::string emailPageRequest(const JmapSession& session, const std::string& mail
 struct EmailPage {
   std::vector<backends::MessageRef> messages;  // in query order; id is the Email id
   std::vector<std::string> blobIds;            // parallel to messages
-  std::uint64_t idsReturned = 0;  // the query's ids (Email/get may have missed some)
+  std::uint64_t idsReturned = 0;               // the query's ids (Email/get may have missed some)
   std::uint64_t total = 0;
   std::string queryState;
   std::string sessionState;
@@ -66,8 +65,8 @@ std::string destroyRequest(const JmapSession& session, const std::vector<std::st
 std::string moveToTrashRequest(const JmapSession& session, const std::vector<std::string>& ids,
                                const std::string& trashId);
 struct SetAnswer {
-  std::vector<std::string> done;      // destroyed, or updated
-  std::vector<std::string> notDone;   // with the server's reason, "id: type"
+  std::vector<std::string> done;     // destroyed, or updated
+  std::vector<std::string> notDone;  // with the server's reason, "id: type"
   std::string sessionState;
 };
 Result<SetAnswer> parseSet(std::string_view body, bool destroy);

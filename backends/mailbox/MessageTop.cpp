@@ -9,13 +9,18 @@ std::string_view MessageTop::take(std::string_view bytes) {
     char c = bytes[pos++];
     switch (state_) {
       case State::LineStart:
-        if (c == '\n') state_ = State::Body;  // a bare-LF blank line
-        else if (c == '\r') state_ = State::LineStartCr;
-        else state_ = State::InHeaderLine;
+        if (c == '\n')
+          state_ = State::Body;  // a bare-LF blank line
+        else if (c == '\r')
+          state_ = State::LineStartCr;
+        else
+          state_ = State::InHeaderLine;
         break;
       case State::LineStartCr:
-        if (c == '\n') state_ = State::Body;
-        else state_ = State::InHeaderLine;  // "\r" then text: a header line after all
+        if (c == '\n')
+          state_ = State::Body;
+        else
+          state_ = State::InHeaderLine;  // "\r" then text: a header line after all
         break;
       case State::InHeaderLine:
         if (c == '\n') state_ = State::LineStart;

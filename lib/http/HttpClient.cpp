@@ -14,13 +14,13 @@ class Collector final : public Cancelable, private HttpResponseHandler {
   Collector(std::size_t maxBody, HttpClient::Fetched done)
       : maxBody_(maxBody), done_(std::move(done)) {}
   void start(HttpClient& client, HttpRequest request) {
-    url_ = request.url;
     exchange_ = client.stream(std::move(request), *this);
   }
 
  private:
   void onResponseHead(const HttpResponseHead& head) override {
     response_.head = head;
+    response_.url = exchange_->url();
     if (head.contentLength && *head.contentLength > maxBody_) return tooLarge();
   }
   void onResponseBody(std::string_view bytes) override {
@@ -29,7 +29,6 @@ class Collector final : public Cancelable, private HttpResponseHandler {
   }
   void onResponseEnd(Status status) override {
     if (!status) return std::exchange(done_, nullptr)(status.error());
-    response_.url = url_;
     std::exchange(done_, nullptr)(std::move(response_));
   }
   void tooLarge() {
@@ -41,7 +40,6 @@ class Collector final : public Cancelable, private HttpResponseHandler {
 
   std::size_t maxBody_;
   HttpClient::Fetched done_;
-  HttpUrl url_;
   HttpResponse response_;
   std::unique_ptr<HttpExchange> exchange_;
 };

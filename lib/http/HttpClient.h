@@ -52,6 +52,8 @@ class HttpExchange : public Cancelable {
  public:
   virtual void pause() = 0;
   virtual void resume() = 0;
+  // Where the request goes now: after redirects, the URL the response came from.
+  virtual const HttpUrl& url() const = 0;
 };
 
 struct HttpResponse {

@@ -20,6 +20,7 @@ class HttpClient::Exchange final : public HttpExchange, private HttpConnection::
   void start();
   void pause() override;
   void resume() override;
+  const HttpUrl& url() const override { return request_.url; }
 
   // From the client: a connection for this exchange (from the pool: `reused`), or a new one to
   // open; both from the loop.

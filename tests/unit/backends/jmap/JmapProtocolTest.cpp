@@ -1,9 +1,9 @@
 // The JMAP requests popgate writes and the answers it reads, with answers shaped as RFC 8620
 // and RFC 8621 show them (and as Cyrus 3.6 sends them).
 
-#include "backends/jmap/JmapProtocol.h"
-
 #include <gtest/gtest.h>
+
+#include "backends/jmap/JmapProtocol.h"
 
 namespace popgate::jmap {
 namespace {
@@ -89,9 +89,9 @@ TEST(JmapProtocolTest, NoInboxIsPermanentAndAMethodErrorIsNamed) {
                              {"", false}, nullptr);
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().code, ErrorCode::Permanent);
-  auto failed = parseMailboxes(
-      R"({"methodResponses": [["error", {"type": "accountNotFound"}, "m"]]})", {"", false},
-      nullptr);
+  auto failed =
+      parseMailboxes(R"({"methodResponses": [["error", {"type": "accountNotFound"}, "m"]]})",
+                     {"", false}, nullptr);
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.error().detail.find("accountNotFound"), std::string::npos);
 }
@@ -153,8 +153,9 @@ TEST(JmapProtocolTest, MoveToTrashReplacesTheMailboxes) {
 }
 
 TEST(JmapProtocolTest, DownloadUrlExpandsAndEncodesTheTemplate) {
-  EXPECT_EQ(downloadUrl(session(), "G12/ab+c"),
-            "http://127.0.0.1:8080/jmap/download/alice/G12%2Fab%2Bc/message.eml?accept=message%2Frfc822");
+  EXPECT_EQ(
+      downloadUrl(session(), "G12/ab+c"),
+      "http://127.0.0.1:8080/jmap/download/alice/G12%2Fab%2Bc/message.eml?accept=message%2Frfc822");
 }
 
 TEST(JmapProtocolTest, UidlIsTheIdWhenItFitsRfc1939) {

@@ -1,10 +1,10 @@
 // MessageTop: TOP n m over a whole message is a prefix of it, fed in any pieces.
 
-#include "backends/mailbox/MessageTop.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "backends/mailbox/MessageTop.h"
 
 namespace popgate::backends {
 namespace {
