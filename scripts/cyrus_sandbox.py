@@ -109,10 +109,14 @@ import threading
 import time
 
 from dovecot_sandbox import (ALICE, BOB, CAROL, DAVE, HOST, USERS, die_with_parent, free_port,
-                             sample_messages, stop_process_group)
+                             sample_messages, stop_process_group, tricky_messages)
 from portwait import wait_for_port
 
-__all__ = ["Sandbox", "ALICE", "BOB", "CAROL", "DAVE", "USERS", "free_port", "cyrus_root"]
+# 2026-01-01T00:00:00Z: seeded messages are dated from here, a minute apart (see seed()).
+SEED_EPOCH = 1767225600
+
+__all__ = ["Sandbox", "ALICE", "BOB", "CAROL", "DAVE", "USERS", "free_port", "cyrus_root",
+           "cyrus_messages"]
 
 CYRUS_USER = "cyrus"
 DEFAULT_ROOT = "/opt/popgate-peers/cyrus"
@@ -120,6 +124,20 @@ START_TIMEOUT_S = 60  # ends as soon as every port answers; a loaded machine can
 STOP_TIMEOUT_S = 10
 SERVERNAME = "localhost"  # also the SASL realm of the users without a domain
 JMAP_USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]
+
+
+def cyrus_messages():
+    """The gateway tests' tricky corpus as Cyrus can store it: without the bare-LF message
+    (refused on APPEND), plus sizes around the buffers of the HTTP path (a TLS record, the
+    HTTP client's reads, the client write queue's watermarks). All byte-distinct: Cyrus keys
+    JMAP Emails by content, so identical messages would be one Email."""
+    out = [m for m in tricky_messages() if b"Subject: bare lf" not in m]
+    for size in (16 * 1024 - 1, 16 * 1024 + 1, 64 * 1024, 256 * 1024 + 3):
+        header = b"From: sizes@example.net\r\nSubject: %d octets\r\n\r\n" % size
+        line = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ!?\r\n"
+        body = (line * (size // len(line) + 1))[:size - len(header) - 2] + b"\r\n"
+        out.append(header + body)
+    return out
 
 
 def cyrus_root():
@@ -470,13 +488,19 @@ class Sandbox:
 
     def seed(self, user, password, messages, mailbox="INBOX"):
         """APPEND each raw message (bytes, sent unmodified). Cyrus refuses messages with a bare
-        LF ("NO Message contains bare newlines"): that raises here."""
+        LF ("NO Message contains bare newlines"): that raises here. Each message gets its own
+        INTERNALDATE, a minute after the one before: JMAP sorts by receivedAt (whole seconds),
+        and Cyrus breaks ties by arrival *descending*, so messages appended within one second
+        would come back in another order than IMAP's and POP3's UIDs."""
         conn = self.imap(user, password)
         try:
             for raw in messages:
+                self._appended = getattr(self, "_appended", 0) + 1
+                stamp = time.gmtime(SEED_EPOCH + 60 * self._appended)
+                date = time.strftime('"%d-%b-%Y %H:%M:%S +0000"', stamp)
                 # imaplib.append() rewrites line ends: send the literal ourselves.
                 conn.literal = raw
-                typ, data = conn._simple_command("APPEND", mailbox)
+                typ, data = conn._simple_command("APPEND", mailbox, date)
                 if typ != "OK":
                     raise RuntimeError(f"APPEND failed: {typ} {data}")
         finally:

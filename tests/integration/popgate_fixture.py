@@ -78,6 +78,15 @@ def base_config(imap_port, pop3_port, idle_timeout_s=600):
     }
 
 
+def vm_kib(pid, field):
+    """A memory figure of a process from /proc/PID/status, in KiB (VmRSS, VmHWM, ...)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
 class Popgate:
     """One popgate process (or, in self-test mode, a stand-in for it)."""
 
@@ -290,8 +299,7 @@ class GatewayTestCase(unittest.TestCase):
         os.chmod(cls.workdir, 0o755)  # Dovecot's unprivileged processes work below it
         cls.gateways = []
         try:
-            cls.sandbox = dovecot_sandbox.Sandbox(os.path.join(cls.workdir, "dovecot"),
-                                                  **cls.sandbox_options()).start()
+            cls.sandbox = cls.make_sandbox()
             cls.seed_mail()
             cls.gateway = cls.start_gateway(cls.gateway_config())
         except BaseException:
@@ -306,6 +314,12 @@ class GatewayTestCase(unittest.TestCase):
             cls.sandbox.stop()
         if cls.workdir and os.environ.get("POPGATE_KEEP_TMP") != "1":
             shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    @classmethod
+    def make_sandbox(cls):
+        """Hook: the store under test, started (Dovecot here; the JMAP tests start Cyrus)."""
+        return dovecot_sandbox.Sandbox(os.path.join(cls.workdir, "dovecot"),
+                                       **cls.sandbox_options()).start()
 
     @classmethod
     def sandbox_options(cls):
@@ -373,5 +387,5 @@ class GatewayTestCase(unittest.TestCase):
                 sys.stderr.write(f"\n----- {gw.log_path} -----\n{gw.log_text()[-20000:]}\n")
             if self.sandbox:
                 tail = "".join(self.sandbox.log_text().splitlines(True)[-30:])
-                sys.stderr.write(f"----- dovecot.log (last 30 lines) -----\n{tail}\n")
+                sys.stderr.write(f"----- store log (last 30 lines) -----\n{tail}\n")
         return out

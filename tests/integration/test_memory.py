@@ -23,14 +23,6 @@ def big_message():
     return header + body
 
 
-def vm_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} in /proc/{pid}/status")
-
-
 class MemoryTest(pf.GatewayTestCase):
 
     @classmethod
@@ -44,7 +36,7 @@ class MemoryTest(pf.GatewayTestCase):
         pid = self.gateway.proc.pid
         conn = self.gateway_session(*ALICE)
         self.assertEqual(conn.cmd("LIST 1"), b"+OK 1 %d\r\n" % len(self.message))
-        before = vm_kib(pid, "VmHWM")
+        before = pf.vm_kib(pid, "VmHWM")
         conn.send("RETR 1")
         status = conn.read_line()
         self.assertEqual(status, b"+OK %d octets\r\n" % len(self.message))
@@ -64,7 +56,7 @@ class MemoryTest(pf.GatewayTestCase):
             data = conn.sock.recv(64 * 1024)
             self.assertTrue(data, f"connection closed inside RETR after {received} bytes")
         self.assertEqual(received, expected)
-        growth = vm_kib(pid, "VmHWM") - before
+        growth = pf.vm_kib(pid, "VmHWM") - before
         report = f"peak RSS growth during a 200 MB RETR: {growth} KiB"
         print(report)
         self.assertLess(growth, MAX_GROWTH_KIB, report)

@@ -1,0 +1,205 @@
+"""popgate over JMAP on a real Cyrus IMAP 3.6, against popgate over IMAP on the same Cyrus and
+Cyrus's own pop3d, on the same mailbox: sizes and bytes must agree (UIDLs differ by design),
+real clients must download everything once, QUIT must delete exactly what DELE marked."""
+
+import hashlib
+import socket
+import time
+import unittest
+
+import popgate_fixture as pf
+import test_clients
+from cyrus_fixture import CyrusGatewayTestCase, cs, imap_config, jmap_config
+
+ALICE, BOB, CAROL = cs.ALICE, cs.BOB, cs.CAROL
+
+
+def body(reply):
+    """A multi-line reply without its status line."""
+    return reply.split(b"\r\n", 1)[1]
+
+
+class JmapDifferentialTest(CyrusGatewayTestCase):
+
+    @classmethod
+    def seed_mail(cls):
+        cls.messages = cs.cyrus_messages()
+        cls.sandbox.seed(*ALICE, cls.messages)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.imap_gateway = cls.start_gateway(imap_config(cls.sandbox, cs.free_port()), "imap")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    def three(self, user=ALICE):
+        """(popgate over JMAP, popgate over IMAP, Cyrus pop3d), logged in on one mailbox."""
+        return (self.gateway_session(*user), self.gateway_session(*user, port=self.imap_gateway.port),
+                self.connect_cyrus_pop3(user))
+
+    def test_stat_and_list_sizes_agree(self):
+        jmap, imap, cyrus = self.three()
+        self.assertEqual(jmap.cmd("STAT"), cyrus.cmd("STAT"))
+        self.assertEqual(jmap.cmd("STAT"), imap.cmd("STAT"))
+        self.assertEqual(body(jmap.cmd_multi("LIST")), body(cyrus.cmd_multi("LIST")))
+        self.assertEqual(jmap.cmd_multi("LIST"), imap.cmd_multi("LIST"))
+        for n in range(1, len(self.messages) + 1):
+            self.assertEqual(jmap.cmd(f"LIST {n}"), imap.cmd(f"LIST {n}"))
+
+    def test_retr_and_top_bytes_agree(self):
+        jmap, imap, cyrus = self.three()
+        for n in range(1, len(self.messages) + 1):
+            retr = None
+            for command in (f"RETR {n}", f"TOP {n} 0", f"TOP {n} 1", f"TOP {n} 3", f"TOP {n} 100000"):
+                with self.subTest(command=command):
+                    j, i, c = jmap.cmd_multi(command), imap.cmd_multi(command), cyrus.cmd_multi(command)
+                    self.assertTrue(j == i, f"JMAP vs IMAP: {pf.first_difference(i, j)}")
+                    self.assertTrue(body(j) == body(c), f"JMAP vs pop3d: {pf.first_difference(body(c), body(j))}")
+                    if retr is None:
+                        retr = body(j)
+                    else:  # TOP: its lines are a prefix of RETR's, then the terminator
+                        self.assertTrue(retr.startswith(body(j)[:-3]), "TOP is not a prefix of RETR")
+
+    def test_error_replies_agree_with_imap(self):
+        jmap, imap, _ = self.three()
+        for command in ("RETR 99", "TOP 1", "TOP 99 1", "LIST 0", "DELE 99", "UIDL 99", "NOOP x"):
+            with self.subTest(command=command):
+                self.assertEqual(jmap.cmd(command), imap.cmd(command))
+
+    def test_uidls_are_jmap_ids_and_stable_across_sessions(self):
+        uidls = []
+        for _ in range(2):
+            conn = self.gateway_session(*ALICE)
+            uidls.append(body(conn.cmd_multi("UIDL")))
+            self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
+        first, second = uidls
+        self.assertEqual(first, second)
+        uidls = [line.split(b" ")[1] for line in first.split(b"\r\n")[:-2]]
+        self.assertEqual(len(uidls), len(self.messages))
+        self.assertEqual(len(set(uidls)), len(uidls))
+        for uidl in uidls:
+            self.assertTrue(1 <= len(uidl) <= 70 and all(0x21 <= c <= 0x7e for c in uidl), uidl)
+
+    def test_wrong_password_is_auth_and_an_unknown_user_too(self):
+        conn = self.connect()
+        self.assertEqual(conn.cmd(f"USER {ALICE[0]}"), b"+OK\r\n")
+        self.assertEqual(conn.cmd("PASS wrong"), b"-ERR [AUTH] Authentication failed.\r\n")
+        self.assertEqual(conn.cmd("USER nobody-here"), b"+OK\r\n")
+        self.assertEqual(conn.cmd("PASS x"), b"-ERR [AUTH] Authentication failed.\r\n")
+
+    def test_other_users_and_passwords_with_quotes(self):
+        for user in (BOB, CAROL):
+            with self.subTest(user=user[0]):
+                conn = self.gateway_session(*user)
+                self.assertEqual(conn.cmd("STAT"), b"+OK 0 0\r\n")
+
+
+class JmapDeleteTest(CyrusGatewayTestCase):
+    """Deletion over JMAP, checked over IMAP: only DELE then a QUIT that got +OK removes."""
+
+    SUBJECTS = [f"delete test {i}" for i in range(1, 6)]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.trash_gateway = cls.start_gateway(
+                jmap_config(cls.sandbox, cs.free_port(), delete="trash"), "trash")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    def setUp(self):
+        self.sandbox.clear(BOB[0])
+        self.sandbox.seed(*BOB, [b"From: t@example.net\r\nSubject: %s\r\n\r\nbody %s\r\n"
+                                 % (s.encode(), s.encode()) for s in self.SUBJECTS])
+
+    def test_dele_and_quit_remove_exactly_the_marked_messages(self):
+        conn = self.gateway_session(*BOB)
+        self.assertEqual(conn.cmd("DELE 2"), b"+OK Marked to be deleted.\r\n")
+        self.assertEqual(conn.cmd("DELE 4"), b"+OK Marked to be deleted.\r\n")
+        self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
+        self.assertEqual(self.imap_subjects(BOB), ["Subject: " + s for s in
+                                                   (self.SUBJECTS[0], self.SUBJECTS[2], self.SUBJECTS[4])])
+
+    def test_a_dropped_session_removes_nothing(self):
+        conn = self.gateway_session(*BOB)
+        conn.cmd("DELE 1")
+        conn.cmd("DELE 3")
+        conn.sock.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        time.sleep(0.5)  # give a wrong commit the chance to happen
+        self.assertEqual(len(self.imap_subjects(BOB)), len(self.SUBJECTS))
+
+    def test_rset_unmarks(self):
+        conn = self.gateway_session(*BOB)
+        conn.cmd("DELE 1")
+        self.assertTrue(conn.cmd("RSET").startswith(b"+OK"))
+        self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
+        self.assertEqual(len(self.imap_subjects(BOB)), len(self.SUBJECTS))
+
+    def test_delete_trash_moves_to_the_trash_mailbox(self):
+        self.sandbox.create_trash(BOB[0])
+        conn = self.gateway_session(*BOB, port=self.trash_gateway.port)
+        self.assertEqual(conn.cmd("DELE 1"), b"+OK Marked to be deleted.\r\n")
+        self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
+        self.assertEqual(self.imap_subjects(BOB), ["Subject: " + s for s in self.SUBJECTS[1:]])
+        self.assertIn("Subject: " + self.SUBJECTS[0], self.imap_subjects(BOB, "Trash"))
+
+
+class JmapClientsTest(CyrusGatewayTestCase, test_clients.ClientsTest):
+    """The real clients of the core tests, through the JMAP backend (tests in ClientsTest)."""
+
+    @classmethod
+    def seed_mail(cls):
+        cls.messages = cs.cyrus_messages()
+        cls.sandbox.seed(*ALICE, cls.messages)
+
+
+class JmapMemoryTest(CyrusGatewayTestCase):
+    """A 100 MB message over JMAP to a slow POP3 reader: popgate streams it with back-pressure."""
+
+    SIZE = 100 * 1024 * 1024
+    MAX_GROWTH_KIB = 4 * 1024  # the issue's bound
+
+    @classmethod
+    def seed_mail(cls):
+        header = b"From: big@example.net\r\nTo: alice@example.org\r\nSubject: 100 MB\r\n\r\n"
+        line = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz.\r\n"
+        cls.message = header + line * ((cls.SIZE - len(header)) // len(line))
+        cls.sandbox.seed(*ALICE, [cls.message])
+
+    def test_100mb_retr_to_a_slow_reader_has_bounded_memory(self):
+        pid = self.gateway.proc.pid
+        conn = self.gateway_session(*ALICE)
+        self.assertEqual(conn.cmd("LIST 1"), b"+OK 1 %d\r\n" % len(self.message))
+        conn.cmd_multi("TOP 1 0")  # warm the download path: its first buffers are not growth
+        before = pf.vm_kib(pid, "VmHWM")
+        conn.send("RETR 1")
+        self.assertEqual(conn.read_line(), b"+OK %d octets\r\n" % len(self.message))
+        expected = len(self.message) + 3
+        digest = hashlib.sha256()
+        data, conn.buf = conn.buf, b""
+        received = 0
+        while True:
+            digest.update(data)
+            received += len(data)
+            if received >= expected:
+                break
+            if received < 16 * 1024 * 1024:
+                time.sleep(0.002)  # slow at first: back-pressure, not speed, must bound memory
+            data = conn.sock.recv(64 * 1024)
+            self.assertTrue(data, f"connection closed inside RETR after {received} bytes")
+        growth = pf.vm_kib(pid, "VmHWM") - before
+        report = f"peak RSS growth during a 100 MB RETR over JMAP: {growth} KiB"
+        print(report)
+        self.assertLessEqual(growth, self.MAX_GROWTH_KIB, report)
+        self.assertEqual(digest.hexdigest(), hashlib.sha256(self.message + b".\r\n").hexdigest())
+        self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
