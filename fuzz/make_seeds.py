@@ -123,6 +123,23 @@ write("session", "congested", session([
     ("c", b"RETR 1\r\nRETR 2\r\n"), ("ok", b""), ("ok", body_chunk(b"a" * 60)),
     ("congest",), ("ok", b"\x00"), ("c", b"QUIT\r\n")]))
 
+def http(flags, seed, wire):
+    """http_response: a flags byte (bit 0: a response to HEAD; the high nibble: TOP's line
+    count), a byte that seeds the cuts and pauses, then the server's bytes."""
+    return bytes([flags, seed]) + wire
+
+
+write("http_response", "keepalive", http(0x10, 7,
+    b"HTTP/1.1 200 OK\r\nContent-Length: 25\r\n\r\nSubject: x\r\n\r\nline\r\n.\r\n"
+    b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: 1\r\n\r\n"
+    b"HTTP/1.0 200 OK\r\n\r\nclose-delimited body"))
+write("http_response", "errors", http(0x01, 200,
+    b"HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n"
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc"))
+write("http_response", "cut", http(0x20, 1,
+    b"HTTP/1.1 200 OK\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 100\r\n\r\nshort"))
+
 write("dot_stuffer", "message", chunks(
     b"Return-Path: <a@example.org>\r\nSubject: dots\n\r\n.leading\r\n..two\n.\r\n"
     b"bare\rcr\r\n\n. \nend."))
