@@ -243,6 +243,51 @@ TEST_F(JmapMailboxTest, BackPressurePausesTheDownload) {
   EXPECT_EQ(sink.data.size(), server_.emails[0].blob.size());
 }
 
+TEST_F(JmapMailboxTest, ABlobOfAnotherSizeStillGoesOutWhole) {
+  auto box = mailbox();
+  auto snapshot = open(*box).value();
+  std::string longer = server_.emails[0].blob + "X-Added: by the store\r\n";
+  server_.intercept = [&](const test::FakeJmapServer::Request& r) {
+    if (r.target.find("/download/") == std::string::npos) return false;
+    http_.send(r.connection, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(longer.size()) +
+                                 "\r\n\r\n" + longer);
+    return true;
+  };
+  Sink sink;
+  retrieve(*box, snapshot[0], std::nullopt, sink);
+  EXPECT_TRUE(sink.end->ok());
+  EXPECT_EQ(sink.data, longer);
+}
+
+TEST_F(JmapMailboxTest, RetryAfterIsWaitedOutWithinTheBudget) {
+  settings_.retryBudget = 5s;
+  int refusals = 0;
+  server_.intercept = [&](const test::FakeJmapServer::Request& r) {
+    if (r.method != "POST" || refusals++ > 0) return false;
+    http_.send(r.connection,
+               "HTTP/1.1 429 Slow Down\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n");
+    return true;
+  };
+  auto box = mailbox();
+  auto snapshot = open(*box);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.error().detail;
+  EXPECT_EQ(refusals, 3);  // one refused, then the mailbox call and the page
+}
+
+TEST_F(JmapMailboxTest, RetryAfterBeyondTheBudgetIsTemporary) {
+  settings_.retryBudget = 1s;
+  server_.intercept = [&](const test::FakeJmapServer::Request& r) {
+    if (r.method != "POST") return false;
+    http_.send(r.connection, "HTTP/1.1 503 Busy\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n");
+    return true;
+  };
+  auto box = mailbox();
+  auto failed = open(*box);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, ErrorCode::Temporary);
+  EXPECT_NE(failed.error().detail.find("HTTP 503"), std::string::npos);
+}
+
 TEST_F(JmapMailboxTest, CommitDestroysExactlyTheMarkedMessages) {
   auto box = mailbox();
   auto snapshot = open(*box).value();
