@@ -238,9 +238,9 @@ void JmapMailbox::commit(const std::vector<backends::MessageRef>& toDelete, Done
       spdlog::warn("JMAP: {} not removed for {}: {}", destroy ? "destroy" : "move to trash",
                    logText(user_), logText(failure));
     }
-    done(Error{ErrorCode::Temporary, std::to_string(ids.size() - removed) + " of " +
-                                         std::to_string(ids.size()) +
-                                         " messages were not removed"});
+    std::string count = std::to_string(ids.size() - removed) + " of " +
+                        std::to_string(ids.size()) + " deleted messages were not removed.";
+    done(Error{ErrorCode::Temporary, "JMAP: " + count, count});
   });
 }
 

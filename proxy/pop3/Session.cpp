@@ -232,7 +232,8 @@ void Session::commitFinished(Status status) {
   if (status) {
     reply("+OK Logging out.");
   } else {
-    reply(errorReply(status.error(), "Some deleted messages were not removed."));
+    const std::string& says = status.error().reply;
+    reply(errorReply(status.error(), says.empty() ? "Some deleted messages were not removed." : says));
   }
   finish();
 }

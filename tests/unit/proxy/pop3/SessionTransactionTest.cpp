@@ -214,6 +214,13 @@ TEST_F(SessionTransactionTest, FailedCommitGivesSysTempAndCloses) {
   EXPECT_EQ(session_->state(), State::Closed);
 }
 
+TEST_F(SessionTransactionTest, FailedCommitSaysWhatTheStoreLetsTheClientKnow) {
+  converse("C: DELE 2\nS: +OK Marked to be deleted.\nC: DELE 3\nS: +OK Marked to be deleted.\nC: QUIT");
+  mailbox().completeCommit(Error{ErrorCode::Temporary, "JMAP: E3 forbidden",
+                                 "1 of 2 deleted messages were not removed."});
+  EXPECT_EQ(sink_.take(), "-ERR [SYS/TEMP] 1 of 2 deleted messages were not removed.\r\n");
+}
+
 TEST_F(SessionTransactionTest, QuitWithArgumentIsRefused) {
   converse(R"(
     C: DELE 1
