@@ -46,6 +46,7 @@ void HttpResponseParser::reset(bool headRequest) {
   complete_ = false;
   paused_ = false;
   tooLarge_ = false;
+  badStatus_ = false;
 }
 
 Result<std::size_t> HttpResponseParser::feed(std::string_view bytes) {
@@ -95,6 +96,7 @@ void HttpResponseParser::resume() {
 
 Error HttpResponseParser::framingError() const {
   if (tooLarge_) return Error{ErrorCode::Temporary, "response headers larger than 64 KiB"};
+  if (badStatus_) return Error{ErrorCode::Temporary, "bad HTTP status code"};
   http_errno error = HTTP_PARSER_ERRNO(&parser_);
   return Error{ErrorCode::Temporary,
                std::string("bad HTTP response: ") + http_errno_description(error)};
@@ -131,6 +133,11 @@ int HttpResponseParser::onHeadersComplete(http_parser* p) {
   HttpResponseParser& parser = self(p);
   HttpResponseHead& head = parser.head_;
   head.status = static_cast<int>(p->status_code);
+  // http-parser takes any number; RFC 9110 §15 has three digits, 100 to 599.
+  if (head.status < 100 || head.status > 599) {
+    parser.badStatus_ = true;
+    return -1;
+  }
   for (auto& [field, value] : head.headers) value = std::string(trim(value));
   // http-parser keeps ULLONG_MAX when there is no Content-Length.
   if (p->content_length != ULLONG_MAX && !(p->flags & F_CHUNKED)) {

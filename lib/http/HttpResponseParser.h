@@ -89,6 +89,7 @@ class HttpResponseParser {
   bool complete_ = false;
   bool paused_ = false;
   bool tooLarge_ = false;
+  bool badStatus_ = false;
 };
 
 }  // namespace popgate::http
