@@ -3,8 +3,11 @@
 
 Importable (tests) and a CLI:
     python3 scripts/cyrus_sandbox.py --dir DIR [--imap-port P] [--pop3-port Q] [--http-port R]
-                                     [--seed-sample]
-runs until SIGINT/SIGTERM, then stops Cyrus. Port 0 (the default) picks a free port.
+                                     [--tls-cert CERT --tls-key KEY] [--seed-sample]
+runs until SIGINT/SIGTERM, then stops Cyrus. Port 0 (the default) picks a free port. With a
+certificate and key (Sandbox(..., tls=(cert, key))), the HTTP port serves https only and
+jmap_url is https://127.0.0.1:PORT/jmap/ (the certificate must name 127.0.0.1 as an IP SAN,
+or pass url_host="localhost" for a DNS name). IMAP and POP3 stay plain.
 
 Cyrus conflicts with dovecot-imapd as a Debian package, so scripts/install-deps.sh unpacks its
 .debs (`dpkg -x`) into /opt/popgate-peers/cyrus (or $POPGATE_CYRUS_ROOT) and `master` runs
@@ -32,6 +35,18 @@ spaces, quotes, backslash; carol@example.org as a virtual-domain user; dave's 8-
 # - It logs only to syslog. When `unshare` works, master runs in its own mount namespace whose
 #   /dev/log is our socket: the lines land in DIR/cyrus.log. Start takes about 1.5 s.
 # - APPEND of a message with a bare LF: "NO Message contains bare newlines".
+#
+# JMAP over https (Sandbox(..., tls=(cert, key)))
+# - imapd.conf `tls_server_cert:` / `tls_server_key:` (PEM; an ECDSA P-256 key works) and the
+#   service in cyrus.conf as `httpd -s` (TLS from the first byte, as for imaps/pop3s; named
+#   `https` here, so it logs as popgate-cyrus/https). Nothing else is needed (no DH file: it
+#   logs "inittls: Loading hard-coded DH parameters"); TLS 1.3, TLS_AES_256_GCM_SHA384. The
+#   files are copied under DIR/tls owned by the cyrus user: httpd reads them after dropping
+#   root. A plain-text request on that port gets "HTTP/1.0 500 ... Fatal error: Error
+#   negotiating TLS" and a close. Same JMAP answers as over http (relative URLs; the login logs
+#   as "Basic+TLS"). Each handshake logs "starttls: TLSv1.3 with cipher ... no
+#   authentication", with "; application protocol = h2" when ALPN picked h2: httpd takes h2 if
+#   the client offers it, http/1.1 if only that is offered, and no ALPN gets HTTP/1.1.
 #
 # JMAP (httpmodules: jmap, conversations: yes)
 # - Session resource: GET http://127.0.0.1:PORT/jmap/ (also /jmap without the slash);
@@ -103,6 +118,7 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -188,7 +204,7 @@ START {{
 SERVICES {{
   imap cmd="{bin}/imapd -C {conf}" listen="{host}:{imap_port}" prefork=1
   pop3 cmd="{bin}/pop3d -C {conf}" listen="{host}:{pop3_port}" prefork=1
-  http cmd="{bin}/httpd -C {conf}" listen="{host}:{http_port}" prefork=1
+  {http_service} cmd="{bin}/httpd {httpd_flags}-C {conf}" listen="{host}:{http_port}" prefork=1
 }}
 EVENTS {{
   checkpoint cmd="{bin}/ctl_cyrusdb -C {conf} -c" period=30
@@ -284,8 +300,15 @@ class SyslogListener:
 class Sandbox:
     """One Cyrus master process. start() returns self; stop() is idempotent."""
 
-    def __init__(self, directory, imap_port=0, pop3_port=0, http_port=0, capture_syslog=True):
+    def __init__(self, directory, imap_port=0, pop3_port=0, http_port=0, capture_syslog=True,
+                 tls=None, url_host=HOST):
+        """tls: (cert_path, key_path), PEM: the HTTP port serves https only (httpd -s).
+        url_host: the host in jmap_url (127.0.0.1 by default; e.g. "localhost" to have a
+        client check a DNS name instead of an IP SAN). The sandbox's own HTTP helpers do not
+        verify the certificate."""
         self.dir = os.path.abspath(directory)
+        self.tls = tuple(tls) if tls else None
+        self.url_host = url_host
         self.want_imap, self.want_pop3, self.want_http = imap_port, pop3_port, http_port
         self.imap_port = self.pop3_port = self.http_port = None
         self.capture_syslog = capture_syslog
@@ -317,9 +340,23 @@ class Sandbox:
         return os.path.join(self.dir, "run", "master.pid")
 
     @property
+    def http_service(self):
+        """The service's name in cyrus.conf (and in master's "unable to bind to NAME/" line)."""
+        return "https" if self.tls else "http"
+
+    @property
     def jmap_url(self):
         """The JMAP session resource (GET with Basic auth); apiUrl in it is "/jmap/" too."""
-        return f"http://{HOST}:{self.http_port}/jmap/"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.url_host}:{self.http_port}/jmap/"
+
+    @property
+    def tls_cert_path(self):
+        return os.path.join(self.dir, "tls", "server.pem")
+
+    @property
+    def tls_key_path(self):
+        return os.path.join(self.dir, "tls", "server.key")
 
     def log_text(self):
         text = ""
@@ -358,11 +395,28 @@ class Sandbox:
             os.chown(path, self.uid, self.gid)
         with open(self.config_path, "w", encoding="utf-8") as f:
             f.write(IMAPD_CONF.format(dir=self.dir, cyrus_user=CYRUS_USER, servername=SERVERNAME))
+            if self.tls:
+                f.write(self._write_tls_files())
         with open(self.master_config_path, "w", encoding="utf-8") as f:
             f.write(CYRUS_CONF.format(bin=self.bin, conf=self.config_path, host=HOST,
                                       imap_port=self.imap_port, pop3_port=self.pop3_port,
-                                      http_port=self.http_port))
+                                      http_port=self.http_port, http_service=self.http_service,
+                                      httpd_flags="-s " if self.tls else ""))
         self._write_sasldb()
+
+    def _write_tls_files(self):
+        """Copies the certificate and key under DIR/tls for the cyrus user (httpd reads them
+        after dropping root); returns the imapd.conf lines naming them."""
+        cert, key = self.tls
+        os.makedirs(os.path.dirname(self.tls_cert_path), exist_ok=True)
+        os.chown(os.path.dirname(self.tls_cert_path), self.uid, self.gid)
+        for src, dst, mode in ((cert, self.tls_cert_path, 0o644), (key, self.tls_key_path, 0o600)):
+            shutil.copyfile(src, dst)
+            os.chown(dst, self.uid, self.gid)
+            os.chmod(dst, mode)
+        return (f"# https on the HTTP port (httpd -s in cyrus.conf).\n"
+                f"tls_server_cert: {self.tls_cert_path}\n"
+                f"tls_server_key: {self.tls_key_path}\n")
 
     def _write_sasldb(self):
         """The password store: a fresh sasldb (Berkeley DB, so saslpasswd2 writes it)."""
@@ -435,7 +489,8 @@ class Sandbox:
         log = self.log_text()
         if "unable to bind" not in log:
             return False
-        wanted = {"imap": self.want_imap, "pop3": self.want_pop3, "http": self.want_http}
+        wanted = {"imap": self.want_imap, "pop3": self.want_pop3,
+                  self.http_service: self.want_http}
         return not any(f"unable to bind to {name}/" in log for name, port in wanted.items() if port)
 
     def _wait_ready(self, deadline):
@@ -536,8 +591,15 @@ class Sandbox:
     # --- HTTP / JMAP helpers --------------------------------------------------------------
 
     def http(self, method, path, body=None, user=None, password=None, headers=None, timeout=60):
-        """One request on a fresh connection: (status, headers as a list of pairs, body)."""
-        conn = http.client.HTTPConnection(HOST, self.http_port, timeout=timeout)
+        """One request on a fresh connection: (status, headers as a list of pairs, body).
+        Over https when the sandbox has TLS (the certificate is not verified here)."""
+        if self.tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            conn = http.client.HTTPSConnection(HOST, self.http_port, timeout=timeout, context=ctx)
+        else:
+            conn = http.client.HTTPConnection(HOST, self.http_port, timeout=timeout)
         try:
             hdrs = dict(headers or {})
             if user is not None:
@@ -584,12 +646,17 @@ def main():
     parser.add_argument("--imap-port", type=int, default=0)
     parser.add_argument("--pop3-port", type=int, default=0)
     parser.add_argument("--http-port", type=int, default=0)
+    parser.add_argument("--tls-cert", help="PEM certificate: serve JMAP over https")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     parser.add_argument("--seed-sample", action="store_true", help="put sample mail in alice's INBOX")
     args = parser.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
 
     # SIGTERM must unwind through the finally below like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    sandbox = Sandbox(args.dir, args.imap_port, args.pop3_port, args.http_port)
+    sandbox = Sandbox(args.dir, args.imap_port, args.pop3_port, args.http_port,
+                      tls=(args.tls_cert, args.tls_key) if args.tls_cert else None)
     ready = os.path.join(os.path.abspath(args.dir), "ready")
     try:
         if os.path.exists(ready):

@@ -2,11 +2,16 @@
 the same bytes through all three. No popgate here; this pins the facts the JMAP backend and the
 benchmark rely on (see the comment block at the top of cyrus_sandbox.py)."""
 
+import base64
+import http.client
 import imaplib
+import json
 import os
 import poplib
 import re
 import shutil
+import socket
+import ssl
 import sys
 import tempfile
 import unittest
@@ -14,6 +19,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 
 import cyrus_sandbox as cs  # noqa: E402
+import tls_certs  # noqa: E402  (tests/integration)
 from dovecot_sandbox import _msg, big_message  # noqa: E402
 
 ALICE, BOB, CAROL, DAVE = cs.ALICE, cs.BOB, cs.CAROL, cs.DAVE
@@ -35,20 +41,10 @@ def corpus():
     ]
 
 
-class CyrusSandboxTest(unittest.TestCase):
+class SandboxTestCase(unittest.TestCase):
+    """Stops the class's sandbox; shows Cyrus's log under a failing test."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.workdir = tempfile.mkdtemp(prefix=f"popgate-{cls.__name__}-")
-        os.chmod(cls.workdir, 0o755)
-        cls.sandbox = None
-        try:
-            cls.sandbox = cs.Sandbox(os.path.join(cls.workdir, "cyrus")).start()
-            cls.messages = corpus()
-            cls.sandbox.seed(*ALICE, cls.messages)
-        except BaseException:
-            cls.tearDownClass()
-            raise
+    sandbox = None
 
     @classmethod
     def tearDownClass(cls):
@@ -66,6 +62,22 @@ class CyrusSandboxTest(unittest.TestCase):
             sys.stderr.write(f"--- Cyrus log ({self.sandbox.log_path}), last lines:\n"
                              + "\n".join(self.sandbox.log_text().splitlines()[-40:]) + "\n")
         return result
+
+
+class CyrusSandboxTest(SandboxTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix=f"popgate-{cls.__name__}-")
+        os.chmod(cls.workdir, 0o755)
+        cls.sandbox = None
+        try:
+            cls.sandbox = cs.Sandbox(os.path.join(cls.workdir, "cyrus")).start()
+            cls.messages = corpus()
+            cls.sandbox.seed(*ALICE, cls.messages)
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     def imap_messages(self, user=ALICE[0]):
         """{EMAILID: (uid, RFC822.SIZE, BODY.PEEK[] bytes)} of the user's INBOX."""
@@ -214,6 +226,62 @@ class CyrusSandboxTest(unittest.TestCase):
         r = self.sandbox.jmap(user, [["Email/set", {"accountId": user, "destroy": [victim]}, "d"]])
         self.assertEqual(r[0][1]["destroyed"], [victim])
         self.assertEqual(list(self.imap_messages(user)), [eid for eid in imap if eid != victim])
+
+
+class CyrusSandboxTlsTest(SandboxTestCase):
+    """Sandbox(tls=(cert, key)): the HTTP port speaks https only, with the given certificate."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix=f"popgate-{cls.__name__}-")
+        os.chmod(cls.workdir, 0o755)
+        cls.sandbox = None
+        try:
+            cls.certs = tls_certs.server_set(os.path.join(cls.workdir, "certs"))
+            server = cls.certs["server"]
+            cls.sandbox = cs.Sandbox(os.path.join(cls.workdir, "cyrus"),
+                                     tls=(server.cert, server.key)).start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    def context(self, alpn=None):
+        ctx = ssl.create_default_context(cafile=self.certs["ca"].cert)
+        if alpn:
+            ctx.set_alpn_protocols(alpn)
+        return ctx
+
+    def test_https_jmap_session_verified_by_ip_and_name(self):
+        self.assertEqual(self.sandbox.jmap_url, f"https://127.0.0.1:{self.sandbox.http_port}/jmap/")
+        for host in ("127.0.0.1", "localhost"):
+            with self.subTest(host=host):
+                conn = http.client.HTTPSConnection(host, self.sandbox.http_port, timeout=30,
+                                                   context=self.context())
+                self.addCleanup(conn.close)
+                token = base64.b64encode(f"{ALICE[0]}:{ALICE[1]}".encode()).decode()
+                conn.request("GET", "/jmap/", headers={"Authorization": "Basic " + token})
+                resp = conn.getresponse()
+                self.assertEqual(resp.status, 200)
+                self.assertEqual(json.loads(resp.read())["apiUrl"], "/jmap/")
+        # The sandbox's own helpers speak https too.
+        self.assertEqual(self.sandbox.jmap_session(ALICE[0])["username"], ALICE[0])
+        self.assertIn(f"] {ALICE[0]} Basic+TLS User logged in", self.sandbox.log_text())
+
+    def test_alpn_h2_only_when_offered(self):
+        for alpn, want in ((None, None), (["http/1.1"], "http/1.1"), (["h2", "http/1.1"], "h2")):
+            with self.subTest(alpn=alpn):
+                raw = socket.create_connection((cs.HOST, self.sandbox.http_port), timeout=30)
+                with self.context(alpn).wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                    self.assertEqual(tls.selected_alpn_protocol(), want)
+
+    def test_plain_request_on_https_port_is_refused(self):
+        with socket.create_connection((cs.HOST, self.sandbox.http_port), timeout=30) as sock:
+            sock.sendall(b"GET /jmap/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        self.assertTrue(data.startswith(b"HTTP/1.0 500 "), data)
+        self.assertIn(b"Error negotiating TLS", data)
 
 
 if __name__ == "__main__":

@@ -56,8 +56,11 @@ class JmapDifferentialTest(CyrusGatewayTestCase):
             for command in (f"RETR {n}", f"TOP {n} 0", f"TOP {n} 1", f"TOP {n} 3", f"TOP {n} 100000"):
                 with self.subTest(command=command):
                     j, i, c = jmap.cmd_multi(command), imap.cmd_multi(command), cyrus.cmd_multi(command)
-                    self.assertTrue(j == i, f"JMAP vs IMAP: {pf.first_difference(i, j)}")
-                    self.assertTrue(body(j) == body(c), f"JMAP vs pop3d: {pf.first_difference(body(c), body(j))}")
+                    # first_difference() only on a mismatch: it walks the 20 MB message in Python.
+                    if j != i:
+                        self.fail(f"JMAP vs IMAP: {pf.first_difference(i, j)}")
+                    if body(j) != body(c):
+                        self.fail(f"JMAP vs pop3d: {pf.first_difference(body(c), body(j))}")
                     if retr is None:
                         retr = body(j)
                     else:  # TOP: its lines are a prefix of RETR's, then the terminator
