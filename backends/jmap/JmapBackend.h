@@ -13,7 +13,7 @@
 //     command_timeout_s: 60       # each API call, and each silence in a download
 //     retry_budget_s: 10          # how long 429/503 Retry-After may be waited out per command
 //     max_json_bytes: 16777216    # the largest JSON answer read (default 16 MiB)
-//     max_connections: 16         # per worker
+//     max_connections: 64         # per worker: a RETR holds one while it streams; more wait
 //     ca_file, verify, client_cert, client_key   # as for IMAP; the URL's host is verified
 
 #include <memory>

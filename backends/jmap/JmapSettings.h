@@ -23,7 +23,7 @@ struct JmapSettings {
   std::chrono::seconds commandTimeout{60};
   std::chrono::seconds retryBudget{10};
   std::size_t maxJsonBytes = 16 * 1024 * 1024;
-  std::size_t maxConnections = 16;
+  std::size_t maxConnections = 64;
   std::shared_ptr<const net::TlsClientContext> tls;  // null when nothing is https
 };
 
