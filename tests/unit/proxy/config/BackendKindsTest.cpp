@@ -74,7 +74,7 @@ routing:
 )";
 
 TEST(BackendKindsTest, BuiltinKindsAreRegistered) {
-  EXPECT_EQ(backends::builtinBackends().types(), std::vector<std::string>{"imap"});
+  EXPECT_EQ(backends::builtinBackends().types(), (std::vector<std::string>{"imap", "jmap"}));
 }
 
 TEST(BackendKindsTest, RegisteredKindParsesItsOwnSection) {
@@ -102,7 +102,7 @@ TEST(BackendKindsTest, UnknownTypeListsTheRegisteredOnes) {
   LoadedConfig loaded = loadConfigText(kConfig, backends::builtinBackends());
   ASSERT_FALSE(loaded.problems.empty());
   EXPECT_EQ(loaded.problems[0].line, 6);
-  EXPECT_EQ(loaded.problems[0].message, "unsupported backend type 'memo' (supported: imap)");
+  EXPECT_EQ(loaded.problems[0].message, "unsupported backend type 'memo' (supported: imap, jmap)");
 }
 
 TEST(BackendKindsTest, LoginsReachTheRegisteredKind) {
