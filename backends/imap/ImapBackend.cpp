@@ -58,6 +58,7 @@ std::shared_ptr<const backends::BackendDefinition> parseImapBackend(config::Conf
                                  "connect_timeout_s",
                                  "command_timeout_s",
                                  "read_ahead_bytes",
+                                 "uidl_format",
                                  "tls"};
   known.insert(config::tlsClientKeys().begin(), config::tlsClientKeys().end());
   r.mapping(body, "backend", known);
@@ -81,6 +82,16 @@ std::shared_ptr<const backends::BackendDefinition> parseImapBackend(config::Conf
       r.scalar(body["read_ahead_bytes"], "read_ahead_bytes", settings.readAheadBytes) &&
       settings.readAheadBytes > kMaxReadAheadBytes) {
     r.problem(body["read_ahead_bytes"], "read_ahead_bytes must be at most 16777216 (16 MiB)");
+  }
+  if (body["uidl_format"]) {
+    std::string text;
+    if (r.scalar(body["uidl_format"], "uidl_format", text)) {
+      auto format = UidlFormat::parse(text);
+      if (format)
+        settings.uidlFormat = format.value();
+      else
+        r.problem(body["uidl_format"], format.error().detail);
+    }
   }
   if (body["tls"]) readTlsMode(r, body["tls"], settings.tls);
   net::TlsClientSettings tlsClient;

@@ -10,6 +10,7 @@
 //     connect_timeout_s: 10
 //     command_timeout_s: 60
 //     read_ahead_bytes: 262144    # 0 turns read-ahead off; at most 16 MiB
+//     uidl_format: dovecot        # dovecot | cyrus | courier | a template (UidlFormat.h)
 
 #include <memory>
 #include <string>

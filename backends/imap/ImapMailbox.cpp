@@ -31,14 +31,7 @@ std::set<std::string> parseCapabilities(std::string_view list) {
 }  // namespace
 
 std::string ImapMailbox::uidl(std::uint32_t uid, std::uint32_t uidValidity) {
-  // Called for every message of every login: plain hex digits, no format parsing.
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 7; i >= 0; --i, uid >>= 4, uidValidity >>= 4) {
-    out[static_cast<std::size_t>(i)] = kHex[uid & 0xF];
-    out[static_cast<std::size_t>(i) + 8] = kHex[uidValidity & 0xF];
-  }
-  return out;
+  return UidlFormat().format(uid, uidValidity);
 }
 
 ImapMailbox::ImapMailbox(uv_loop_t* loop, ImapSettings settings)
@@ -72,6 +65,7 @@ void ImapMailbox::open(const backends::Credentials& credentials, SnapshotDone do
   connector_->connect(settings_.host, settings_.port, settings_.connectTimeout,
                       [this, credentials](Result<std::unique_ptr<net::TcpStream>> stream) {
                         if (!stream) return finishOpen(stream.error());
+                        stream.value()->setQuickAck(true);  // see TcpStream: Courier's FETCHes
                         std::unique_ptr<net::ByteStream> transport = std::move(stream.value());
                         if (settings_.tls == ImapTls::Implicit)
                           transport = wrapTls(std::move(transport));
@@ -170,7 +164,7 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
                            .raw(" ")
                            .string(*password)
                            .take();
-  loginCommand.onDone = [this](Result<ImapHead> reply) {
+  loginCommand.onDone = [this, literalPlus](Result<ImapHead> reply) {
     if (!reply) return finishOpen(reply.error());
     const ImapHead& head = reply.value();
     if (head.keyword == "OK") {
@@ -178,16 +172,22 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
         capabilities_ = parseCapabilities(head.codeArgs);
         capabilitiesAfterLogin_ = true;
       }
-      return;
+      return listMessages(literalPlus);
     }
     // RFC 5530: UNAVAILABLE means the server could not check, not that the password is wrong.
     bool temporary = head.code == "UNAVAILABLE" || head.code == "SERVERBUG";
     finishOpen(Error{temporary ? ErrorCode::Temporary : ErrorCode::Auth, head.text});
   };
-  // LOGIN, EXAMINE and the snapshot FETCH go out in one write (RFC 3501 §5.5 pipelining): if
-  // LOGIN fails the others fail too, and are ignored.
-  connection_->cork();
+  // Nothing goes out behind LOGIN before its tagged OK: a login is a change of state, and
+  // Courier's imaplogin hands the connection to imapd after it, dropping whatever was pipelined
+  // (RFC 3501 §5.5 allows pipelining only where the server need not wait). One round trip more.
   connection_->send(std::move(loginCommand));
+}
+
+void ImapMailbox::listMessages(bool literalPlus) {
+  // EXAMINE and the snapshot FETCH go out in one write: if EXAMINE fails, the FETCH fails too
+  // and is ignored.
+  connection_->cork();
 
   // EXAMINE, not SELECT: reading over POP3 changes nothing upstream (not even \Recent), and a
   // session that deletes nothing costs the server no write. commit() selects read-write.
@@ -244,7 +244,8 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
       if (!size) {
         return finishOpen(Error{ErrorCode::Temporary, "incomplete FETCH response from server"});
       }
-      messages.push_back({std::to_string(uid), uidl(uid, *uidValidity_), *size});
+      messages.push_back(
+          {std::to_string(uid), settings_.uidlFormat.format(uid, *uidValidity_), *size});
       order.emplace_back(uid, *size);
     }
     snapshot_ = {};

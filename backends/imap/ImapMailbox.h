@@ -1,6 +1,6 @@
 #pragma once
 // backends::Mailbox over IMAP4rev1 (RFC 3501) with UIDPLUS (RFC 4315): one upstream connection
-// per POP3 session. Login, SELECT and the snapshot FETCH are pipelined into one round trip.
+// per POP3 session. After LOGIN's OK, EXAMINE and the snapshot FETCH go in one round trip.
 
 #include <uv.h>
 
@@ -14,10 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "lib/imap/ImapConnection.h"
 #include "backends/imap/ImapFetch.h"
 #include "backends/imap/ImapReadAhead.h"
+#include "backends/imap/UidlFormat.h"
 #include "backends/mailbox/Mailbox.h"
+#include "lib/imap/ImapConnection.h"
 #include "lib/net/TcpConnector.h"
 #include "lib/net/Timer.h"
 #include "lib/net/TlsContext.h"
@@ -36,6 +37,7 @@ struct ImapSettings {
   std::chrono::milliseconds commandTimeout{60'000};
   // Bytes of messages fetched ahead of sequential RETRs and held per session (0: off).
   std::uint64_t readAheadBytes = 256 * 1024;
+  UidlFormat uidlFormat;  // dovecot's, unless uidl_format says otherwise
 };
 
 class ImapMailbox final : public backends::Mailbox, private ImapConnection::Listener {
@@ -50,7 +52,8 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   void resumeBody() override;
   void commit(const std::vector<backends::MessageRef>& toDelete, Done done) override;
 
-  // RFC 1939 UIDL as Dovecot 2.3's default pop3_uidl_format "%08Xu%08Xv" prints it.
+  // RFC 1939 UIDL as Dovecot 2.3's default pop3_uidl_format "%08Xu%08Xv" prints it (the
+  // default of uidl_format).
   static std::string uidl(std::uint32_t uid, std::uint32_t uidValidity);
 
  private:
@@ -60,6 +63,7 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   void afterTls(backends::Credentials credentials);
   std::unique_ptr<net::ByteStream> wrapTls(std::unique_ptr<net::ByteStream> plain);
   void login(const backends::Credentials& credentials);
+  void listMessages(bool literalPlus);
   void finishOpen(Result<std::vector<backends::MessageRef>> result);
 
   // Retrieval: a whole message (RETR), or header then body ranges (TOP).
@@ -76,6 +80,7 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   void fetchHeader();
   void fetchTextRange();
   void deliver(std::string_view bytes);
+  void deliverHeader(std::string_view bytes);
   void endBody(Status status);
 
   void commitNow(const std::vector<backends::MessageRef>& toDelete, Done done);
@@ -117,6 +122,7 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
     std::uint64_t textOffset = 0;
     std::uint64_t rangeSize = 0;
     std::uint64_t rangeReceived = 0;
+    bool heldCr = false;  // TOP: the header part ended in a CR not yet sent
   } body_;
 };
 

@@ -214,8 +214,9 @@ void ImapMailbox::fetchHeader() {
     if (!reply) return endBody(reply.error());
     if (reply.value().keyword == "BAD") return endBody(Error{ErrorCode::Temporary, "FETCH failed"});
     if (!body_.started) return endBody(Error{ErrorCode::Gone, {}});
-    if (*body_.linesLeft == 0) return endBody(Ok{});
-    body_.rangeSize = kFirstTextRange;
+    // TOP n 0 still reads the text's first octet when the header ended in a lone CR.
+    if (*body_.linesLeft == 0 && !body_.heldCr) return endBody(Ok{});
+    body_.rangeSize = *body_.linesLeft == 0 ? 1 : kFirstTextRange;
     fetchTextRange();
   };
   connection_->send(std::move(command));
@@ -240,7 +241,19 @@ void ImapMailbox::fetchTextRange() {
 
 void ImapMailbox::deliver(std::string_view bytes) {
   if (!body_.sink) return;
-  if (!body_.linesLeft || body_.rangeSize == 0) return body_.sink->onBodyData(bytes);
+  if (!body_.linesLeft) return body_.sink->onBodyData(bytes);  // RETR
+  if (body_.rangeSize == 0) return deliverHeader(bytes);
+  if (body_.heldCr) {
+    // Courier ends BODY[HEADER] with a lone CR and starts BODY[TEXT] with its LF: the pair is
+    // the header's line end, as RETR has it, and no line of the body (TOP stays a prefix).
+    body_.heldCr = false;
+    if (!bytes.empty() && bytes.front() == '\n') {
+      body_.sink->onBodyData("\r\n");
+      bytes.remove_prefix(1);
+    } else {
+      body_.sink->onBodyData("\r");
+    }
+  }
   // Body of a TOP: cut after the LF that ends the last wanted line.
   std::uint32_t& left = *body_.linesLeft;
   if (left == 0) return;
@@ -257,7 +270,23 @@ void ImapMailbox::deliver(std::string_view bytes) {
   body_.sink->onBodyData(bytes.substr(0, pos));
 }
 
+void ImapMailbox::deliverHeader(std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (body_.heldCr) {
+    body_.heldCr = false;
+    body_.sink->onBodyData("\r");
+  }
+  // A CR at the end is held until the text part shows what follows it (see deliver()).
+  if (bytes.back() == '\r') {
+    body_.heldCr = true;
+    bytes.remove_suffix(1);
+  }
+  if (!bytes.empty()) body_.sink->onBodyData(bytes);
+}
+
 void ImapMailbox::endBody(Status status) {
+  if (status && body_.heldCr && body_.sink) body_.sink->onBodyData("\r");  // no LF came after it
+  body_.heldCr = false;
   backends::BodySink* sink = body_.sink;
   body_.sink = nullptr;
   body_.fetch.reset();

@@ -1,6 +1,10 @@
 #include "lib/imap/ImapConnection.h"
 
+#include <spdlog/spdlog.h>
+
 #include <utility>
+
+#include "lib/imap/ImapTrace.h"
 
 namespace popgate::imap {
 
@@ -44,6 +48,10 @@ void ImapConnection::send(ImapCommand command) {
 }
 
 void ImapConnection::writePart(Pending& pending) {
+  if (pending.partsSent == 0 && spdlog::should_log(spdlog::level::trace)) {
+    spdlog::trace("imap {} C: {}", stream_->peerAddress(),
+                  traceCommand(pending.tag, pending.command.parts));
+  }
   std::string batch;
   std::string& out = corked_ ? corkBuffer_ : batch;
   if (pending.partsSent == 0) out.append(pending.tag).append(" ");
@@ -160,6 +168,9 @@ void ImapConnection::onLiteralEnd() {
 }
 
 void ImapConnection::onResponse(ImapResponse& response) {
+  if (spdlog::should_log(spdlog::level::trace)) {
+    spdlog::trace("imap {} S: {}", stream_->peerAddress(), traceResponse(response));
+  }
   ImapHead head = parseHead(response);
   if (onGreeting_) {
     auto callback = std::exchange(onGreeting_, nullptr);

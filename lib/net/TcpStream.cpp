@@ -1,5 +1,7 @@
 #include "lib/net/TcpStream.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -42,6 +44,7 @@ TcpStream::~TcpStream() {
 
 void TcpStream::setConnected() {
   uv_tcp_nodelay(handle_.get(), 1);
+  if (quickAck_) rearmQuickAck();
 }
 
 void TcpStream::expectAtLeast(std::size_t bytes) {
@@ -91,8 +94,16 @@ void TcpStream::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) 
                    : Status(Error{ErrorCode::Temporary, uv_strerror(static_cast<int>(nread))}));
     return;
   }
+  if (self->quickAck_) self->rearmQuickAck();
   if (self->handler_)
     self->handler_->onData(std::string_view(buf->base, static_cast<std::size_t>(nread)));
+}
+
+void TcpStream::rearmQuickAck() {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(handle_.get()), &fd) != 0) return;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
 void TcpStream::write(std::string bytes) {

@@ -23,6 +23,14 @@ class TcpStream final : public ByteStream {
   // After accept or connect: disables Nagle (multi-line replies must not wait for delayed ACKs).
   void setConnected();
 
+  // For a client waiting on a server's answers: ACK every segment at once (TCP_QUICKACK after
+  // each read; Linux forgets it), so that a server that writes a response in pieces with Nagle
+  // on (Courier: a FETCH line, then its literal) never waits for our delayed ACK (~40 ms).
+  void setQuickAck(bool on) {
+    quickAck_ = on;
+    if (on) rearmQuickAck();
+  }
+
   void setHandler(StreamHandler* handler) override { handler_ = handler; }
   void startReading() override;
   void stopReading() override;
@@ -50,6 +58,7 @@ class TcpStream final : public ByteStream {
   static constexpr std::size_t kReadBatch = 256 * 1024;
   static constexpr std::chrono::milliseconds kBatchWait{20};
   void setLowWater(std::size_t bytes);
+  void rearmQuickAck();
   void writeDone(std::size_t bytes, int status);
   void fail(Status reason);
   void failLater(Status reason);
@@ -66,7 +75,8 @@ class TcpStream final : public ByteStream {
   bool closed_ = false;
   std::unique_ptr<Timer> deferredFailure_;  // only after a failed write: idle streams stay small
   std::size_t lowWater_ = 1;                // SO_RCVLOWAT in force
-  std::unique_ptr<Timer> batchTimer_;       // only on streams that were asked to batch
+  bool quickAck_ = false;
+  std::unique_ptr<Timer> batchTimer_;  // only on streams that were asked to batch
 };
 
 }  // namespace popgate::net

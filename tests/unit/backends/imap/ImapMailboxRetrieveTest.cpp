@@ -198,6 +198,50 @@ TEST_F(ImapMailboxRetrieveTest, TopReadsGrowingRangesUntilEnoughLines) {
                                            "UID FETCH 9 (BODY.PEEK[TEXT]<16384.65536>)"));
 }
 
+// Courier-IMAP 5.0 on a message that is only a header (no blank line): BODY[HEADER] ends with
+// the last line's CR, and BODY[TEXT] is that CR's LF alone. RETR (BODY[]) is the whole message.
+class CourierHeaderOnlyTest : public ImapMailboxRetrieveTest {
+ protected:
+  static constexpr const char* kMessage =
+      "From: a@example.org\r\nSubject: only a header\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n";
+  void SetUp() override {
+    ImapMailboxRetrieveTest::SetUp();
+    messages_.push_back({11, kMessage});
+    override_ = [this](const Command& command) {
+      std::string message = kMessage;
+      std::string header = message.substr(0, message.size() - 1);  // up to the lone CR
+      if (command.text == "UID FETCH 11 (BODY.PEEK[HEADER])") {
+        server_.send("* 3 FETCH (UID 11 BODY[HEADER] {" + std::to_string(header.size()) + "}\r\n" +
+                     header + ")\r\n");
+      } else if (command.text.starts_with("UID FETCH 11 (BODY.PEEK[TEXT]<0.")) {
+        server_.send("* 3 FETCH (UID 11 BODY[TEXT]<0> {1}\r\n\n)\r\n");
+      } else {
+        return false;
+      }
+      server_.reply(command, "OK FETCH completed.");
+      return true;
+    };
+  }
+};
+
+TEST_F(CourierHeaderOnlyTest, TopIsAPrefixOfRetr) {
+  ASSERT_TRUE(retrieve(11));
+  std::string retr = sink_.data;
+  EXPECT_EQ(retr, kMessage);
+  for (std::uint32_t lines : {0u, 1u, 3u}) {
+    sink_.reset();
+    Status status = retrieve(11, lines);
+    ASSERT_TRUE(status) << status.error().detail;
+    EXPECT_EQ(sink_.data, retr) << "TOP 11 " << lines;  // never "...\r\r\n"
+  }
+}
+
+TEST_F(CourierHeaderOnlyTest, TopZeroReadsTheTextsFirstOctetOnly) {
+  ASSERT_TRUE(retrieve(11, 0));
+  EXPECT_THAT(laterCommands(), ElementsAre("UID FETCH 11 (BODY.PEEK[HEADER])",
+                                           "UID FETCH 11 (BODY.PEEK[TEXT]<0.1>)"));
+}
+
 TEST_F(ImapMailboxRetrieveTest, TopOfMissingUidIsGone) {
   Status status = retrieve(99, 3);
   ASSERT_FALSE(status);
