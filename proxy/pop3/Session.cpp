@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "lib/common/LogText.h"
 #include "proxy/pop3/ErrorReply.h"
 #include "proxy/sasl/SaslMechanisms.h"
 
@@ -228,12 +229,14 @@ void Session::commitFinished(Status status) {
   retireMailbox();
   lock_.reset();  // before +OK: the client may reconnect the moment it reads it
   if (!status)
-    spdlog::warn("{}: commit for {} failed: {}", settings_.peer, loginName_, status.error().detail);
+    spdlog::warn("{}: commit for {} failed: {}", settings_.peer, logText(loginName_),
+                 logText(status.error().detail));
   if (status) {
     reply("+OK Logging out.");
   } else {
     const std::string& says = status.error().reply;
-    reply(errorReply(status.error(), says.empty() ? "Some deleted messages were not removed." : says));
+    reply(errorReply(status.error(),
+                     says.empty() ? "Some deleted messages were not removed." : says));
   }
   finish();
 }

@@ -8,6 +8,7 @@
 
 #include "lib/common/Ascii.h"
 #include "lib/common/Base64.h"
+#include "lib/common/LogText.h"
 #include "proxy/pop3/Arguments.h"
 #include "proxy/pop3/ErrorReply.h"
 #include "proxy/pop3/Session.h"
@@ -108,7 +109,8 @@ void Session::loginFailed(const Error& error, std::string_view what, std::string
 
 void Session::authenticated(Result<login::LoginGrant> grant) {
   if (!grant) {
-    spdlog::info("{}: login {} refused: {}", settings_.peer, loginName_, grant.error().detail);
+    spdlog::info("{}: login {} refused: {}", settings_.peer, logText(loginName_),
+                 logText(grant.error().detail));
     return loginFailed(grant.error(), "Cannot route this login.");
   }
   mailbox_ = std::move(grant.value().mailbox);
@@ -121,7 +123,8 @@ void Session::authenticated(Result<login::LoginGrant> grant) {
 
 void Session::openFinished(Result<std::vector<backends::MessageRef>> snapshot) {
   if (!snapshot) {
-    spdlog::info("{}: login {} failed: {}", settings_.peer, loginName_, snapshot.error().detail);
+    spdlog::info("{}: login {} failed: {}", settings_.peer, logText(loginName_),
+                 logText(snapshot.error().detail));
     return loginFailed(snapshot.error(), "Mail store unavailable, try again later.",
                        "The mail store cannot serve this mailbox.");
   }
@@ -134,12 +137,14 @@ void Session::openFinished(Result<std::vector<backends::MessageRef>> snapshot) {
 
 void Session::locked(Result<std::unique_ptr<login::MailboxLock>> lock) {
   if (!lock) {
-    spdlog::info("{}: login {} refused: {}", settings_.peer, loginName_, lock.error().detail);
+    spdlog::info("{}: login {} refused: {}", settings_.peer, logText(loginName_),
+                 logText(lock.error().detail));
     return loginFailed(lock.error(), "Mailbox lock unavailable, try again later.");
   }
   busy_ = false;
   lock_ = std::move(lock.value());
-  spdlog::info("{}: login {} ok, {} messages", settings_.peer, loginName_, messages_.size());
+  spdlog::info("{}: login {} ok, {} messages", settings_.peer, logText(loginName_),
+               messages_.size());
   deleted_.assign(messages_.size(), false);
   state_ = State::Transaction;
   reply("+OK Logged in.");
