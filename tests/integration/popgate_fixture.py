@@ -87,6 +87,13 @@ def vm_kib(pid, field):
     raise AssertionError(f"no {field} in /proc/{pid}/status")
 
 
+def sanitized(pid):
+    """True if the process runs with AddressSanitizer: its allocator keeps freed memory in a
+    quarantine, so its RSS says little about popgate's own buffers."""
+    with open(f"/proc/{pid}/maps") as f:
+        return any("libasan" in line for line in f)
+
+
 class Popgate:
     """One popgate process (or, in self-test mode, a stand-in for it)."""
 

@@ -166,7 +166,8 @@ class JmapMemoryTest(CyrusGatewayTestCase):
     """A 100 MB message over JMAP to a slow POP3 reader: popgate streams it with back-pressure."""
 
     SIZE = 100 * 1024 * 1024
-    MAX_GROWTH_KIB = 4 * 1024  # the issue's bound
+    MAX_GROWTH_KIB = 4 * 1024  # the issue's bound, for the Release build
+    MAX_GROWTH_KIB_ASAN = 16 * 1024  # ASan's quarantine holds freed buffers (5.4 MiB seen)
 
     @classmethod
     def seed_mail(cls):
@@ -199,7 +200,8 @@ class JmapMemoryTest(CyrusGatewayTestCase):
         growth = pf.vm_kib(pid, "VmHWM") - before
         report = f"peak RSS growth during a 100 MB RETR over JMAP: {growth} KiB"
         print(report)
-        self.assertLessEqual(growth, self.MAX_GROWTH_KIB, report)
+        bound = self.MAX_GROWTH_KIB_ASAN if pf.sanitized(pid) else self.MAX_GROWTH_KIB
+        self.assertLessEqual(growth, bound, report)
         self.assertEqual(digest.hexdigest(), hashlib.sha256(self.message + b".\r\n").hexdigest())
         self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
 
