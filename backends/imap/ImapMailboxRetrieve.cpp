@@ -244,10 +244,12 @@ void ImapMailbox::deliver(std::string_view bytes) {
   if (!body_.linesLeft) return body_.sink->onBodyData(bytes);  // RETR
   if (body_.rangeSize == 0) return deliverHeader(bytes);
   if (body_.heldCr) {
-    // Courier ends BODY[HEADER] with a lone CR and starts BODY[TEXT] with its LF: the pair is
-    // the header's line end, as RETR has it, and no line of the body (TOP stays a prefix).
+    // Courier ends BODY[HEADER] of a message that is only a header with a lone CR, and sends
+    // the missing half of that CRLF as BODY[TEXT]: an LF, or (Courier-IMAP 5.0.13, seen) a
+    // second CR. Either way RETR has "\r\n" there and TOP must too: it is the header's line
+    // end, and no line of the body.
     body_.heldCr = false;
-    if (!bytes.empty() && bytes.front() == '\n') {
+    if (!bytes.empty() && (bytes.front() == '\n' || bytes.front() == '\r')) {
       body_.sink->onBodyData("\r\n");
       bytes.remove_prefix(1);
     } else {
