@@ -18,6 +18,11 @@ PACKAGES=(
   # Cyrus IMAP (scripts/cyrus_sandbox.py): the libraries its unpacked binaries need beyond the
   # ones above (checked with ldd), saslpasswd2 for its password store, unshare for its log
   sasl2-bin libsasl2-modules libsasl2-modules-db libical3 libshp2 libxapian30 util-linux
+  # Courier-IMAP/courier-pop (scripts/courier_sandbox.py): its authentication library and daemon
+  # install normally (no conflict with Dovecot; each sandbox runs an authdaemond of its own, never
+  # the system's), plus the libraries of its unpacked binaries (checked with ldd)
+  courier-authlib courier-authlib-userdb courier-authdaemon libcourier-unicode4 libgamin0
+  libgdbm6 libidn12
 )
 
 export DEBIAN_FRONTEND=noninteractive
@@ -52,4 +57,29 @@ fi
 # Cyrus's master refuses to run as root: it switches to this user.
 if ! id cyrus >/dev/null 2>&1; then
   $SUDO useradd -r -M -d /nonexistent -s /usr/sbin/nologin cyrus
+fi
+
+# Courier-IMAP 5.0 and courier-pop (IMAP and Courier's own POP3) for test_stores.py. They conflict
+# with dovecot-imapd/dovecot-pop3d as packages (imap-server, pop3-server), so, as for Cyrus,
+# their .debs are only unpacked into COURIER_ROOT (override with POPGATE_COURIER_ROOT).
+COURIER_ROOT="${POPGATE_COURIER_ROOT:-/opt/popgate-peers/courier}"
+COURIER_DEBS=(courier-base courier-imap courier-pop)
+courier_version="$(apt-cache show --no-all-versions courier-imap | sed -n 's/^Version: //p')"
+if [ -x "$COURIER_ROOT/usr/bin/imapd" ] &&
+   [ "$(cat "$COURIER_ROOT/.popgate-version" 2>/dev/null)" = "$courier_version" ]; then
+  echo "Courier $courier_version already unpacked in $COURIER_ROOT"
+else
+  cwork="$(mktemp -d)"
+  trap 'rm -rf "$cwork" ${work:+"$work"}' EXIT
+  chmod 755 "$cwork"
+  if id _apt >/dev/null 2>&1; then $SUDO chown _apt "$cwork"; fi
+  (cd "$cwork" && $SUDO apt-get download -q "${COURIER_DEBS[@]}")
+  $SUDO mkdir -p "$cwork/root"
+  for deb in "$cwork"/*.deb; do $SUDO dpkg -x "$deb" "$cwork/root"; done
+  echo "$courier_version" | $SUDO tee "$cwork/root/.popgate-version" >/dev/null
+  $SUDO mkdir -p "$(dirname "$COURIER_ROOT")"
+  $SUDO rm -rf "$COURIER_ROOT"
+  $SUDO mv "$cwork/root" "$COURIER_ROOT"
+  $SUDO chmod 755 "$COURIER_ROOT"
+  echo "Courier $courier_version unpacked in $COURIER_ROOT"
 fi
