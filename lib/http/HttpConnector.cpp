@@ -35,6 +35,9 @@ HttpConnector::~HttpConnector() {
 
 void HttpConnector::connected(Result<std::unique_ptr<net::TcpStream>> result) {
   if (!result) return finish(result.error());
+  // A server that writes a response's head and body in two packets with Nagle on (Cyrus's
+  // httpd) would otherwise wait for our delayed ACK before every body (see TcpStream).
+  result.value()->setQuickAck(true);
   stream_ = std::move(result.value());
   if (!target_.https) return finish(std::move(stream_));  // a plain-HTTP proxy takes it as is
   if (!viaProxy_) return startTls();
