@@ -9,6 +9,8 @@ Targets (all on 127.0.0.1, all serving the same Maildir store):
   imapc    Dovecot's POP3 with the imapc backend against the Dovecot IMAP server
   nginx    nginx's mail proxy relaying POP3 to Dovecot's POP3, with a tiny auth_http service
   popgate  popgate against the Dovecot IMAP server
+and, on a Cyrus store started only when one of them is selected (benchlib/cyrus.py; not in the
+default set): popgate-jmap, popgate-cyrus-imap, cyrus-pop3d.
 
 Writes bench/results/<timestamp>/{*.json,summary.md} and bench/results/latest.md, prints the
 summary. docs/performance.md explains every figure.
@@ -16,25 +18,23 @@ summary. docs/performance.md explains every figure.
 
 import argparse
 import datetime
-import fcntl
 import json
 import os
-import platform
 import re
 import resource
 import shutil
 import signal
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from benchlib import corpus, procstat, report, services  # noqa: E402
+from benchlib import corpus, cyrus, machine, procstat, report, services  # noqa: E402
 from benchlib.runner import Runner, TargetInfo  # noqa: E402
 
 REPO = os.path.dirname(HERE)
-ALL_TARGETS = ["dovecot", "imapc", "nginx", "popgate"]
+ALL_TARGETS = ["dovecot", "imapc", "nginx", "popgate"]  # the default set
+KNOWN_TARGETS = ALL_TARGETS + cyrus.TARGETS
 ALL_SCENARIOS = ["poll", "bulk", "big", "idle", "rabid"]
 
 PLANS = {
@@ -46,6 +46,9 @@ PLANS = {
                   warmup_s=0.5, slow_rate="50M", idle_plain=1_000, idle_tls=200,
                   rabid_s=5, rabid_processes=16),
 }
+# Not run on these targets: big's floor is the Dovecot store's IMAP and Cyrus does not hold the
+# big message; Cyrus forks a pop3d per connection (10,000 idle ones would be 10,000 processes).
+SKIPPED = {"big": cyrus.TARGETS, "idle": ["cyrus-pop3d"]}
 POLL_USERS, BULK_USERS, BULK_MESSAGES, BIG_MIB = 100, 16, 100, 100
 BIG_FAST_REPEATS = 11
 
@@ -60,8 +63,10 @@ def parse_args():
     p.add_argument("--pin", action="store_true",
                    help="the store's Dovecot on CPU 0, every gateway on CPU 1 (load generator "
                         "free): separates a gateway's own cost from sharing a core with the store")
-    p.add_argument("--popgate", default=os.path.join(REPO, "build", "popgate"))
-    p.add_argument("--loadgen", default=os.path.join(REPO, "build", "bench", "popgate-loadgen"))
+    p.add_argument("--popgate", default=os.environ.get("POPGATE_BENCH_BIN")
+                   or os.path.join(REPO, "build", "popgate"))
+    p.add_argument("--loadgen", default=os.environ.get("POPGATE_BENCH_LOADGEN")
+                   or os.path.join(REPO, "build", "bench", "popgate-loadgen"))
     p.add_argument("--workdir", default=os.environ.get("POPGATE_BENCH_DIR", "/tmp/popgate-bench"),
                    help="scratch directory for the servers and the mail store (wiped)")
     p.add_argument("--results", default=os.path.join(HERE, "results"))
@@ -75,7 +80,7 @@ def parse_args():
         if s not in ALL_SCENARIOS:
             p.error(f"unknown scenario {s}")
     for t in args.targets:
-        if t not in ALL_TARGETS:
+        if t not in KNOWN_TARGETS:
             p.error(f"unknown target {t}")
     return args
 
@@ -84,63 +89,15 @@ def log(text=""):
     print(text, flush=True)
 
 
-def machine_description():
-    def first(path, prefix):
-        try:
-            with open(path) as f:
-                for line in f:
-                    if line.startswith(prefix):
-                        return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return "?"
-
-    def version(package):
-        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
-                             capture_output=True, text=True)
-        return out.stdout.strip() or "not installed"
-
-    def git(*args):
-        out = subprocess.run(["git", "-C", REPO] + list(args), capture_output=True, text=True)
-        return out.stdout.strip()
-
-    try:
-        with open("/etc/debian_version") as f:
-            debian = f.read().strip()
-    except OSError:
-        debian = "?"
-    build_type = "?"
-    cache = os.path.join(REPO, "build", "CMakeCache.txt")
-    if os.path.exists(cache):
-        with open(cache) as f:
-            for line in f:
-                if line.startswith("CMAKE_BUILD_TYPE:"):
-                    build_type = line.split("=", 1)[1].strip()
-    return {
-        "cpu": first("/proc/cpuinfo", "model name"),
-        "cores": os.cpu_count(),
-        "memory_gib": round(int(first("/proc/meminfo", "MemTotal").split()[0]) / 1024 / 1024, 1),
-        "kernel": platform.release(),
-        "debian": debian,
-        "dovecot": version("dovecot-core"),
-        "nginx": version("nginx-light"),
-        "libuv": version("libuv1"),
-        "boringssl": version("android-libboringssl"),
-        "postal": version("postal"),
-        "popgate_commit": git("rev-parse", "--short", "HEAD"),
-        "popgate_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-        "popgate_build_type": build_type,
-        "loadavg_at_start": procstat.loadavg(),
-        "nofile_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
-    }
-
-
 class Bench:
     def __init__(self, args):
         self.args = args
         self.plan = PLANS["quick" if args.quick else "full"]
         self.services = []
         self.targets = {}
+        self.popgates = {}  # target name -> (popgate service, its TargetInfo maker)
+        self.wants_cyrus = any(t in cyrus.TARGETS for t in args.targets)
+        self.cyrus = None
 
     # --- setup ---------------------------------------------------------------------------------
 
@@ -165,6 +122,12 @@ class Bench:
                                   corpus.users_of("bulk", BULK_USERS), BULK_MESSAGES, BIG_MIB,
                                   self.store.config_path)
         log(f"    {json.dumps(self.corpus)}")
+        if self.wants_cyrus:
+            log("==> starting the Cyrus store (IMAP, POP3, JMAP); seeding it over IMAP")
+            self.cyrus = cyrus.CyrusSide(work, users, a, self.cert, self.key)
+            self.services.append(self.cyrus.store)
+            self.corpus["cyrus"] = self.cyrus.start_and_seed(POLL_USERS, BULK_USERS, BULK_MESSAGES)
+            log(f"    {json.dumps(self.corpus['cyrus'])}")
         self.start_gateways()
         with open(os.path.join(work, "poll-users.txt"), "w") as f:
             f.writelines(f"{u} {corpus.PASSWORD}\n" for u in corpus.users_of("poll", POLL_USERS))
@@ -211,7 +174,12 @@ class Bench:
                                             extra_yaml=f"workers: {a.workers}\n")
             self.services.append(self.popgate)
             self.popgate.start()
-            self._popgate_target()
+            self.popgates["popgate"] = (self.popgate, self._popgate_target)
+            self.targets["popgate"] = self._popgate_target()
+        if self.cyrus:
+            self.targets.update(self.cyrus.start_targets(self.services))
+            for name, pg in self.cyrus.popgates.items():
+                self.popgates[name] = (pg, lambda name=name: self.cyrus.popgate_target(name))
         self.targets = {t: self.targets[t] for t in a.targets}
         self.pin()
 
@@ -219,9 +187,11 @@ class Bench:
         """--pin: processes forked later (Dovecot's per-session ones) inherit their parent's CPU."""
         if not self.args.pin:
             return
-        procstat.pin(self.store.target().pids(), 0)
+        stores = [self.store.target()] + ([self.cyrus.store.target()] if self.cyrus else [])
+        for store in stores:
+            procstat.pin(store.pids(), 0)
         for t in self.targets.values():
-            if t.gateway.roots != self.store.target().roots:
+            if all(t.gateway.roots != store.roots for store in stores):
                 procstat.pin(t.gateway.pids(), 1)
 
     def restart_all(self):
@@ -229,32 +199,34 @@ class Bench:
         would otherwise hide what the next connections cost."""
         log("==> restarting every server (fresh processes for the memory measurement)")
         self.stop()
-        self.services.append(self.store)
-        self.store.start()
+        for store in [self.store] + ([self.cyrus.store] if self.cyrus else []):
+            self.services.append(store)
+            store.start()
         self.start_gateways()
 
     def _popgate_target(self):
         pg = self.popgate
-        self.targets["popgate"] = TargetInfo(
+        return TargetInfo(
             "popgate", "popgate", pg.pop3_port, pg.pop3s_port, pg.target(),
             backend=self.store.target(), logs=[os.path.join(pg.dir, "popgate.log")],
             alive=pg.alive,
             login_log=(os.path.join(pg.dir, "popgate.log"), re.compile(rb" login \S+ ok")))
 
     def check_popgate(self, runner):
-        """popgate died during a run: say so loudly, keep its log, restart it for the rest."""
-        if "popgate" not in self.targets or self.popgate.alive():
-            return
-        code = self.popgate.process.proc.returncode
-        log(f"!!! popgate exited (code {code}) during the last run; restarting it")
-        runner.records.append({"run": "popgate-crash", "target": "popgate",
-                               "measure": {"exit_code": code}, "loadgen": None})
-        shutil.copy(os.path.join(self.popgate.dir, "popgate.log"),
-                    os.path.join(self.results_dir, f"popgate-crash-{int(time.time())}.log"))
-        self.popgate.stop()
-        self.popgate.start()
-        self._popgate_target()
-        self.pin()
+        """A popgate died during a run: say so loudly, keep its log, restart it for the rest."""
+        for name, (pg, make_target) in self.popgates.items():
+            if name not in self.targets or pg.alive():
+                continue
+            code = pg.process.proc.returncode
+            log(f"!!! {name} exited (code {code}) during the last run; restarting it")
+            runner.records.append({"run": "popgate-crash", "target": name,
+                                   "measure": {"exit_code": code}, "loadgen": None})
+            shutil.copy(os.path.join(pg.dir, "popgate.log"),
+                        os.path.join(self.results_dir, f"{name}-crash-{int(time.time())}.log"))
+            pg.stop()
+            pg.start()
+            self.targets[name] = make_target()
+            self.pin()
 
     def stop(self):
         for service in reversed(self.services):
@@ -273,6 +245,8 @@ class Bench:
             path = os.path.join(work, src)
             if os.path.exists(path):
                 shutil.copy(path, os.path.join(self.results_dir, "config-" + name))
+        for path, name in self.cyrus.configs() if self.cyrus else []:
+            shutil.copy(path, os.path.join(self.results_dir, "config-" + name))
 
     # --- scenarios -------------------------------------------------------------------------------
 
@@ -281,7 +255,8 @@ class Bench:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         self.results_dir = os.path.join(a.results, stamp)
         os.makedirs(self.results_dir)
-        self.machine = machine_description()
+        self.machine = machine.describe(REPO, a.popgate,
+                                       self.wants_cyrus and cyrus.cyrus_version())
         started = time.monotonic()
         self.start()
         self.copy_configs()
@@ -327,7 +302,7 @@ class Bench:
             rate = plan["slow_rate"]
             runner.measured("big-slow-floor", self._floor_target(),
                             floor_args + ["--read-rate", rate], timeout=180)
-            for t in self.targets.values():
+            for t in self.targets_for("big"):
                 runner.big(f"big-slow-{t.name}", t, retr_args(t, rate), timeout=180)
                 self.check_popgate(runner)
             # Fast reader: a RETR takes well under 0.1 s, so the timed runs (eleven each, the
@@ -339,17 +314,17 @@ class Bench:
                 suffix = f"-{repeat + 1}" if repeat else ""
                 runner.measured(f"big-fast-floor{suffix}", self._floor_target(),
                                 floor_args + ["--read-rate", 0], timeout=180)
-                for t in self.targets.values():
+                for t in self.targets_for("big"):
                     runner.measured(f"big-fast-{t.name}{suffix}", t, retr_args(t, 0), timeout=180)
                     self.check_popgate(runner)
-            for t in self.targets.values():
+            for t in self.targets_for("big"):
                 runner.big(f"big-fastmem-{t.name}", t, retr_args(t, 0), timeout=180)
                 self.check_popgate(runner)
         if "idle" in a.scenarios:
             for tls, n in ((False, plan["idle_plain"]), (True, plan["idle_tls"])):
                 self.restart_all()
                 log(f"==> idle: {n} {'TLS' if tls else 'plain'} connections held")
-                for t in self.targets.values():
+                for t in self.targets_for("idle"):
                     port = t.pop3s_port if tls else t.pop3_port
                     runner.idle(f"idle-{'tls' if tls else 'plain'}-{t.name}", t,
                                 ["idle", "--port", port, "--connections", n, "--hold", 120,
@@ -382,33 +357,18 @@ class Bench:
         log(text)
         log(f"raw results: {self.results_dir}")
 
+    def targets_for(self, scenario):
+        return [t for t in self.targets.values() if t.name not in SKIPPED.get(scenario, ())]
+
     def _floor_target(self):
         return TargetInfo("imap-floor", "IMAP UID FETCH (floor)", self.store.imap_port, None,
                           self.store.target())
 
 
-def report_only(directory, args):
-    """summary.md again from a results directory's JSON (e.g. after changing the report)."""
-    with open(os.path.join(directory, "machine.json")) as f:
-        meta = json.load(f)
-    records = []
-    for name in sorted(os.listdir(directory)):
-        if name.endswith(".json") and name != "machine.json" and ".disturbed-" not in name:
-            with open(os.path.join(directory, name)) as f:
-                records.append(json.load(f))
-    records.sort(key=lambda r: r.get("started", 0))
-    targets = [t for t in ALL_TARGETS if any(r.get("target") == t for r in records)]
-    text = report.summary(records, meta["machine"], meta["corpus"], meta["plan"],
-                          meta.get("command", "?"), targets)
-    with open(os.path.join(directory, "summary.md"), "w") as f:
-        f.write(text)
-    print(text)
-
-
 def main():
     args = parse_args()
     if args.report_only:
-        return report_only(args.report_only, args)
+        return print(report.rewrite(args.report_only, KNOWN_TARGETS))
     if os.geteuid() != 0:
         sys.exit("bench: run as root (Dovecot's mail processes switch users)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -416,19 +376,7 @@ def main():
     for path in (args.popgate, args.loadgen):
         if not os.access(path, os.X_OK):
             sys.exit(f"bench: {path} is missing: build first (bench/run.sh does)")
-    # Two runs at once would wipe each other's scratch directory (and disturb each other's
-    # figures): one run per work directory, held with a lock next to it.
-    lock = open(args.workdir.rstrip("/") + ".lock", "a+")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.seek(0)
-        sys.exit(f"bench: another run holds {lock.name} (pid {lock.read().strip() or '?'}); "
-                 "wait for it or set POPGATE_BENCH_DIR")
-    lock.seek(0)
-    lock.truncate()
-    lock.write(f"{os.getpid()}\n")
-    lock.flush()
+    lock = machine.lock_workdir(args.workdir)  # noqa: F841  (held until we exit)
     bench = Bench(args)
     # SIGTERM and SIGINT unwind through the finally below; children die with us regardless.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

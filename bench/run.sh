@@ -7,9 +7,13 @@
 #   bench/run.sh            full run (about 10 minutes on 2 cores)
 #   bench/run.sh --quick    short runs: a smoke test (about 2 minutes)
 #   bench/run.sh --scenarios poll,bulk --targets dovecot,popgate   a subset
+#   bench/run.sh --scenarios poll,bulk --targets popgate-jmap,popgate-cyrus-imap
+#                           popgate over JMAP and over IMAP on one Cyrus store (also cyrus-pop3d;
+#                           Cyrus from scripts/install-deps.sh, started only for these targets)
 #
 # Environment: POPGATE_BENCH_SKIP_INSTALL=1 (no apt-get), POPGATE_BENCH_SKIP_BUILD=1 (use the
-# binaries in build/ as they are), POPGATE_BENCH_DIR (scratch directory, default
+# binaries in build/ as they are), POPGATE_BENCH_BIN and POPGATE_BENCH_LOADGEN (other popgate
+# and popgate-loadgen binaries than build/'s), POPGATE_BENCH_DIR (scratch directory, default
 # /tmp/popgate-bench, wiped at start). Every process it starts is stopped when it ends, also on
 # Ctrl-C. Needs root (Dovecot's mail processes switch to the vmail user).
 set -euo pipefail

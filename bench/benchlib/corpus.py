@@ -141,16 +141,23 @@ def users_of(kind, count):
     return [f"{kind}{i:03d}" for i in range(1, count + 1)]
 
 
+def mailboxes(bulk_messages):
+    """(poll mailbox, bulk mailbox, bulk sizes): the same bytes on every call (LF line ends).
+    Within a mailbox every message is byte-distinct (its number is in Subject and Message-ID)."""
+    rng = random.Random(42)
+    poll = [message(rng, n, rng.randrange(2_000, 8_000)) for n in range(1, 501)]
+    bulk_sizes = mix_sizes(rng, bulk_messages)
+    bulk = [message(rng, 1000 + n, size) for n, size in enumerate(bulk_sizes)]
+    return poll, bulk, bulk_sizes
+
+
 def seed(sandbox_dir, uid, gid, poll_users, bulk_users, bulk_messages, big_mib, doveadm_config):
     """Writes the whole corpus; returns a dict of what was written and how long it took."""
     started = time.monotonic()
     writer = MaildirWriter(sandbox_dir, uid, gid)
-    rng = random.Random(42)
-    poll_files = [writer.store_message(message(rng, n, rng.randrange(2_000, 8_000)))
-                  for n in range(1, 501)]
-    bulk_sizes = mix_sizes(rng, bulk_messages)
-    bulk_files = [writer.store_message(message(rng, 1000 + n, size))
-                  for n, size in enumerate(bulk_sizes)]
+    poll, bulk, bulk_sizes = mailboxes(bulk_messages)
+    poll_files = [writer.store_message(data) for data in poll]
+    bulk_files = [writer.store_message(data) for data in bulk]
     big_file = writer.store_message(big_message(big_mib))
     for user in poll_users:
         writer.fill(user, poll_files)

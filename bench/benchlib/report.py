@@ -1,12 +1,19 @@
 """The Markdown summary of one benchmark run: figures, ratios (popgate vs each peer), goals."""
 
 import datetime
+import json
+import os
+
+from .report_goals import CYRUS_PAIRS, CYRUS_TARGETS, cyrus_goals, cyrus_section, goals
 
 TITLES = {
     "dovecot": "Dovecot native",
     "imapc": "Dovecot imapc",
     "nginx": "nginx proxy",
     "popgate": "popgate",
+    "popgate-jmap": "popgate JMAP (Cyrus)",
+    "popgate-cyrus-imap": "popgate IMAP (Cyrus)",
+    "cyrus-pop3d": "Cyrus POP3",
 }
 PEERS = ["dovecot", "imapc", "nginx"]
 
@@ -89,6 +96,9 @@ def summary(records, machine, corpus, plan, command, targets):
     big_size = R.lg("big-fast-floor", "message_bytes") or corpus["big_bytes_lf"]
     peers = [p for p in PEERS if p in targets]
     has_pg = "popgate" in targets
+    # Ratio columns of the poll and bulk tables: (numerator, denominator, header).
+    pairs = [("popgate", p, f"popgate / {TITLES[p]}") for p in peers if has_pg]
+    pairs += [(a, b, title) for (a, b), title in CYRUS_PAIRS.items() if a in targets and b in targets]
     out = []
     when = machine.get("finished_at") or datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     out.append(f"# popgate benchmark, {when}\n")
@@ -100,12 +110,19 @@ def summary(records, machine, corpus, plan, command, targets):
     out.append(f"Software: Dovecot {machine['dovecot']}, nginx {machine['nginx']}, libuv "
                f"{machine['libuv']}, BoringSSL {machine['boringssl']}, postal {machine['postal']}; "
                f"popgate {machine['popgate_commit']}{' (modified)' if machine['popgate_dirty'] else ''}"
-               f" ({machine['popgate_build_type']}).  \n")
+               f" ({machine['popgate_build_type']})"
+               + (f", binary {machine['popgate_binary']}" if machine.get("popgate_binary") else "")
+               + (f"; Cyrus IMAP {machine['cyrus']}" if machine.get("cyrus") else "") + ".  \n")
     out.append(f"Corpus: {corpus['poll_users']} poll users x {corpus['poll_messages_each']} messages; "
                f"{corpus['bulk_users']} bulk users x {corpus['bulk_messages_each']} messages "
                f"({corpus['bulk_sizes']['min']:,}–{corpus['bulk_sizes']['max']:,} bytes, mean "
                f"{corpus['bulk_sizes']['mean']:,}); one message of {big_size:,} bytes (100 MiB as served; "
                f"every file stored with LF line ends, as Dovecot stores mail). Written in {corpus['write_s']} s, indexed in {corpus['index_s']} s.\n")
+    if corpus.get("cyrus"):
+        cy = corpus["cyrus"]
+        out.append(f"Cyrus store: the same poll and bulk mailboxes with CRLF line ends, {cy['messages']:,} "
+                   f"messages stored over IMAP (MULTIAPPEND) in {cy['append_s']} s ({cy['messages_per_s']}/s); "
+                   "no big message (big runs on the Dovecot targets only).\n")
     cols = [TITLES[t] for t in targets]
 
     # --- poll ---
@@ -126,12 +143,11 @@ def summary(records, machine, corpus, plan, command, targets):
                     if lat.get("count") else f"**{rate:,.0f}** (none finished)")
                 cell += f" {errors} errors" if errors and rate is not None else ""
                 row.append(cell)
-            if has_pg:
-                for p in peers:
-                    row.append(_rfmt(_ratio(R.lg(f"poll-c{c}-popgate", "sessions_per_s"),
-                                            R.lg(f"poll-c{c}-{p}", "sessions_per_s"))))
+            for a, b, _ in pairs:
+                row.append(_rfmt(_ratio(R.lg(f"poll-c{c}-{a}", "sessions_per_s"),
+                                        R.lg(f"poll-c{c}-{b}", "sessions_per_s"))))
             rows.append(row)
-        header = ["clients"] + cols + ([f"popgate / {TITLES[p]}" for p in peers] if has_pg else [])
+        header = ["clients"] + cols + [title for _, _, title in pairs]
         out.append(_table(header, rows))
 
     # --- bulk ---
@@ -150,12 +166,11 @@ def summary(records, machine, corpus, plan, command, targets):
                 p50 = f"{lat['p50']:,.0f}" if lat.get("count") else "none finished"
                 row.append("failed" if rate is None else f"**{rate:,.1f}** ({p50})"
                            + (f" {errors} errors" if errors else ""))
-            if has_pg:
-                for p in peers:
-                    row.append(_rfmt(_ratio(R.lg(f"bulk-c{c}-popgate", "mb_per_s"),
-                                            R.lg(f"bulk-c{c}-{p}", "mb_per_s"))))
+            for a, b, _ in pairs:
+                row.append(_rfmt(_ratio(R.lg(f"bulk-c{c}-{a}", "mb_per_s"),
+                                        R.lg(f"bulk-c{c}-{b}", "mb_per_s"))))
             rows.append(row)
-        header = ["clients"] + cols + ([f"popgate / {TITLES[p]}" for p in peers] if has_pg else [])
+        header = ["clients"] + cols + [title for _, _, title in pairs]
         out.append(_table(header, rows))
 
     # --- big ---
@@ -220,23 +235,27 @@ def summary(records, machine, corpus, plan, command, targets):
                    "clients and the fast big RETR. Gateway: the target's own processes (Dovecot: "
                    "all of the instance; nginx: master and worker); backend: the Dovecot behind it "
                    "(IMAP for imapc and popgate, POP3 for nginx); nginx's auth_http helper is "
-                   "counted in its backend column.\n\n")
+                   "counted in its backend column"
+                   + ("; for popgate on Cyrus the backend is the whole Cyrus instance, and Cyrus's "
+                      "own POP3 is all gateway" if any(t in CYRUS_TARGETS for t in targets) else "")
+                   + ".\n\n")
         rows, per_gb = [], {}
         for t in targets:
             row = [TITLES[t]]
-            for recs in (R.repeats(f"bulk-c{bulk_c}-{t}"), R.repeats(f"big-fast-{t}")):
+            for kind, recs in (("bulk", R.repeats(f"bulk-c{bulk_c}-{t}")),
+                               ("big", R.repeats(f"big-fast-{t}"))):
                 recs = [r for r in recs if r.get("loadgen")]
                 octets = sum((r["loadgen"].get("run_totals") or {}).get("message_bytes")
                              or r["loadgen"].get("message_bytes") or 0 for r in recs)
                 gb = octets / 1e9
                 if not gb:
-                    row += ["—", "—", "—"]
+                    row += ["—"] * (3 if kind == "bulk" else 2)
                     continue
                 gw = sum(r["measure"]["gateway_cpu_s"] for r in recs) / gb
                 user = sum(r["measure"].get("gateway_user_s", 0) for r in recs)
                 system = sum(r["measure"].get("gateway_system_s", 0) for r in recs)
                 be = sum(r["measure"]["backend_cpu_s"] + r["measure"]["aux_cpu_s"] for r in recs) / gb
-                if recs[0]["run"].startswith("bulk"):
+                if kind == "bulk":
                     per_gb[t] = gw
                     row += [f"**{_fmt(gw, 2)}**",
                             f"{100 * user / (user + system):.0f}%" if user + system else "—",
@@ -301,9 +320,11 @@ def summary(records, machine, corpus, plan, command, targets):
             out.append(f"\npopgate vs peers (rabid): {ratios}.\n")
 
     # --- goals ---
-    if has_pg:
+    out.append(cyrus_section(R, plan, targets, TITLES))
+    rows = (goals(R, plan, targets) if has_pg else []) + cyrus_goals(R, plan, targets)
+    if rows:
         out.append("\n## Goals (from the issue; reported, not asserted)\n\n")
-        out.append(_table(["goal", "measured", "met"], goals(R, plan, targets)))
+        out.append(_table(["goal", "measured", "met"], rows))
 
     # --- health ---
     out.append("\n## Load generator and machine\n\n"
@@ -352,51 +373,19 @@ def summary(records, machine, corpus, plan, command, targets):
     return "".join(out)
 
 
-def goals(R, plan, targets):
-    rows = []
-
-    def check(name, values, bound, higher_is_better=True, unit="x"):
-        vals = [v for v in values if v is not None]
-        if not vals:
-            rows.append([name, "not measured", "—"])
-            return
-        worst = min(vals) if higher_is_better else max(vals)
-        ok = worst >= bound if higher_is_better else worst <= bound
-        shown = ", ".join(f"{v:.2f}{unit}" for v in values if v is not None)
-        rows.append([name, shown, "yes" if ok else "**no**"])
-
-    pc = plan["poll_concurrency"]
-    bc = plan["bulk_concurrency"]
-    ratio = lambda run_a, run_b, key: _ratio(R.lg(run_a, key), R.lg(run_b, key))  # noqa: E731
-    if "imapc" in targets:
-        check(f"poll >= 3x Dovecot-imapc (clients {pc})",
-              [ratio(f"poll-c{c}-popgate", f"poll-c{c}-imapc", "sessions_per_s") for c in pc], 3)
-    if "dovecot" in targets:
-        check(f"poll >= 0.9x Dovecot native (clients {pc})",
-              [ratio(f"poll-c{c}-popgate", f"poll-c{c}-dovecot", "sessions_per_s") for c in pc], 0.9)
-    if "imapc" in targets:
-        check(f"bulk >= 2x Dovecot-imapc (clients {bc})",
-              [ratio(f"bulk-c{c}-popgate", f"bulk-c{c}-imapc", "mb_per_s") for c in bc], 2)
-    if "dovecot" in targets:
-        check(f"bulk >= 0.9x Dovecot native (clients {bc})",
-              [ratio(f"bulk-c{c}-popgate", f"bulk-c{c}-dovecot", "mb_per_s") for c in bc], 0.9)
-    growth = [R.max_growth(f"big-{s}-popgate") for s in ("slow", "fast")]
-    check("big: RSS growth <= 4 MiB (slow, fast reader)",
-          [g / 1024 if g is not None else None for g in growth], 4, False, " MiB")
-    check("big: wall time <= 1.1x direct IMAP fetch (slow, fast reader)",
-          [_ratio(R.median_wall(f"big-{s}-popgate"), R.median_wall(f"big-{s}-floor"))
-           for s in ("slow", "fast")], 1.1, False)
-    check("idle <= 10 KiB per plain connection (RSS)",
-          [R.m("idle-plain-popgate", "rss_per_conn_kib")], 10, False, " KiB")
-    if "nginx" in targets:
-        c = max(bc)
-
-        def per_gb(t):
-            rec = R.get(f"bulk-c{c}-{t}")
-            if not rec or not rec.get("loadgen"):
-                return None
-            octets = rec["loadgen"]["run_totals"]["message_bytes"]
-            return rec["measure"]["gateway_cpu_s"] / (octets / 1e9) if octets else None
-        check(f"CPU per GB relayed <= 1.5x nginx (bulk, {c} clients)",
-              [_ratio(per_gb("popgate"), per_gb("nginx"))], 1.5, False)
-    return rows
+def rewrite(directory, known_targets):
+    """summary.md again from a results directory's JSON (e.g. after changing the report)."""
+    with open(os.path.join(directory, "machine.json")) as f:
+        meta = json.load(f)
+    records = []
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".json") and name != "machine.json" and ".disturbed-" not in name:
+            with open(os.path.join(directory, name)) as f:
+                records.append(json.load(f))
+    records.sort(key=lambda r: r.get("started", 0))
+    targets = [t for t in known_targets if any(r.get("target") == t for r in records)]
+    text = summary(records, meta["machine"], meta["corpus"], meta["plan"],
+                   meta.get("command", "?"), targets)
+    with open(os.path.join(directory, "summary.md"), "w") as f:
+        f.write(text)
+    return text

@@ -22,6 +22,7 @@ LOG_PROBLEMS = {
     "imapc": re.compile(rb": (Warning|Error|Fatal|Panic): "),
     "nginx": re.compile(rb"\[(warn|error|crit|alert|emerg)\]"),
 }
+LOG_PROBLEMS["popgate-jmap"] = LOG_PROBLEMS["popgate-cyrus-imap"] = LOG_PROBLEMS["popgate"]
 
 
 class TargetInfo:

@@ -340,22 +340,31 @@ session:
   idle_timeout_s: 600
 backends:
   local:
-    type: imap
-    host: {host}
-    port: {imap_port}
-    mailbox: INBOX
-routing:
+{backend}routing:
   default_backend: local
 log:
   level: info
 {extra}"""
 
 
+IMAP_BACKEND = """\
+    type: imap
+    host: {host}
+    port: {port}
+    mailbox: INBOX
+"""
+
+
 class Popgate:
-    def __init__(self, directory, binary, imap_port, cert, key, extra_yaml=""):
+    """popgate with one backend, `local`: the IMAP server at imap_port, or `backend_yaml` (the
+    backend's keys, indented by four spaces)."""
+
+    def __init__(self, directory, binary, imap_port, cert, key, extra_yaml="", backend_yaml=None,
+                 name="popgate"):
         self.dir = os.path.abspath(directory)
         self.binary, self.imap_port, self.cert, self.key = binary, imap_port, cert, key
-        self.extra_yaml = extra_yaml
+        self.extra_yaml, self.name = extra_yaml, name
+        self.backend_yaml = backend_yaml or IMAP_BACKEND.format(host=HOST, port=imap_port)
         self.pop3_port = self.pop3s_port = None
         self.process = None
         self.config_path = os.path.join(self.dir, "popgate.yaml")
@@ -365,9 +374,9 @@ class Popgate:
         self.pop3_port, self.pop3s_port = free_port(), free_port()
         with open(self.config_path, "w", encoding="utf-8") as f:
             f.write(POPGATE_CONFIG.format(host=HOST, cert=self.cert, key=self.key,
-                                          imap_port=self.imap_port, pop3_port=self.pop3_port,
+                                          backend=self.backend_yaml, pop3_port=self.pop3_port,
                                           pop3s_port=self.pop3s_port, extra=self.extra_yaml))
-        self.process = Process("popgate", [self.binary, "--config", self.config_path],
+        self.process = Process(self.name, [self.binary, "--config", self.config_path],
                                os.path.join(self.dir, "popgate.log")).start()
         if not wait_greeting(self.pop3_port, proc=self.process.proc):
             raise RuntimeError(f"popgate did not start; see {self.dir}/popgate.log")
@@ -381,4 +390,4 @@ class Popgate:
         return self.process is not None and self.process.alive()
 
     def target(self):
-        return procstat.Target("popgate", [self.process.pid])
+        return procstat.Target(self.name, [self.process.pid])
