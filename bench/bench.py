@@ -12,7 +12,7 @@ Targets (all on 127.0.0.1, all serving the same Maildir store):
 and, on a Cyrus store started only when one of them is selected (benchlib/cyrus.py; not in the
 default set): popgate-jmap, popgate-cyrus-imap, cyrus-pop3d.
 
-Writes bench/results/<timestamp>/{*.json,summary.md} and bench/results/latest.md, prints the
+Writes bench/results/<timestamp>/{*.json,summary.md} and (full runs only) bench/results/latest.md, prints the
 summary. docs/performance.md explains every figure.
 """
 
@@ -351,8 +351,12 @@ class Bench:
         with open(os.path.join(self.results_dir, "machine.json"), "w") as f:
             json.dump({"machine": self.machine, "corpus": self.corpus, "plan": self.plan,
                        "command": a.command_line or " ".join(sys.argv)}, f, indent=1)
-        with open(os.path.join(a.results, "latest.md"), "w") as f:
-            f.write(text)
+        # latest.md is the last full run: a subset or a --quick run would replace it with less.
+        full = (not a.quick and a.scenarios == ",".join(ALL_SCENARIOS)
+                and a.targets == ",".join(ALL_TARGETS))
+        if full:
+            with open(os.path.join(a.results, "latest.md"), "w") as f:
+                f.write(text)
         log("")
         log(text)
         log(f"raw results: {self.results_dir}")
