@@ -7,6 +7,7 @@
 - GatewayTestCase: a Dovecot sandbox + popgate per test class; prints logs when a test fails.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -85,6 +86,28 @@ def vm_kib(pid, field):
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def read_body_slowly(conn, expected, slow_bytes=16 * 1024 * 1024):
+    """After a RETR's status line: reads `expected` bytes (the message and ".\r\n"), slowly for
+    the first `slow_bytes` so that back-pressure, not the client's speed, bounds the gateway.
+    Returns the SHA-256 hex digest of what came; raises if the connection closes first."""
+    digest = hashlib.sha256()
+    data, conn.buf = conn.buf, b""
+    received = 0
+    while True:
+        digest.update(data)
+        received += len(data)
+        if received >= expected:
+            break
+        if received < slow_bytes:
+            time.sleep(0.002)
+        data = conn.sock.recv(64 * 1024)
+        if not data:
+            raise ConnectionError(f"connection closed inside RETR after {received} bytes")
+    if received != expected:
+        raise AssertionError(f"RETR sent {received} bytes, expected {expected}")
+    return digest.hexdigest()
 
 
 def sanitized(pid):
