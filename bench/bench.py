@@ -352,8 +352,7 @@ class Bench:
             json.dump({"machine": self.machine, "corpus": self.corpus, "plan": self.plan,
                        "command": a.command_line or " ".join(sys.argv)}, f, indent=1)
         # latest.md is the last full run: a subset or a --quick run would replace it with less.
-        full = (not a.quick and a.scenarios == ",".join(ALL_SCENARIOS)
-                and a.targets == ",".join(ALL_TARGETS))
+        full = not a.quick and a.scenarios == ALL_SCENARIOS and a.targets == ALL_TARGETS
         if full:
             with open(os.path.join(a.results, "latest.md"), "w") as f:
                 f.write(text)

@@ -4,6 +4,7 @@ import datetime
 import json
 import os
 
+from .markdown import ratio as _ratio, rfmt as _rfmt, table as _table
 from .report_goals import CYRUS_PAIRS, CYRUS_TARGETS, cyrus_goals, cyrus_section, goals
 
 TITLES = {
@@ -24,16 +25,6 @@ def _fmt(value, digits=1):
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
     return f"{value:,}"
-
-
-def _ratio(a, b):
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
-
-
-def _rfmt(r):
-    return "—" if r is None else f"{r:.2f}x"
 
 
 class Records:
@@ -83,12 +74,6 @@ class Records:
         if not r:
             return default
         return r["measure"].get(key, default)
-
-
-def _table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out) + "\n"
 
 
 def summary(records, machine, corpus, plan, command, targets):

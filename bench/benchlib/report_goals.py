@@ -1,21 +1,7 @@
 """The goals of the issues, checked against one run (reported, not asserted), and the Cyrus
 store's comparison: popgate over JMAP against popgate over IMAP on the same Cyrus."""
 
-
-def _ratio(a, b):
-    if a is None or b is None or b == 0:
-        return None
-    return a / b
-
-
-def _rfmt(r):
-    return "—" if r is None else f"{r:.2f}x"
-
-
-def _table(header, rows):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out) + "\n"
+from .markdown import ratio as _ratio, rfmt as _rfmt, table as _table
 
 
 def _check(rows, name, values, bound, higher_is_better=True, unit="x"):
