@@ -36,24 +36,33 @@ $SUDO apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
 CYRUS_ROOT="${POPGATE_CYRUS_ROOT:-/opt/popgate-peers/cyrus}"
 CYRUS_DEBS=(cyrus-common cyrus-imapd cyrus-pop3d cyrus-caldav)  # caldav ships httpd (JMAP)
 cyrus_version="$(apt-cache show --no-all-versions cyrus-common | sed -n 's/^Version: //p')"
-if [ -x "$CYRUS_ROOT/usr/lib/cyrus/bin/master" ] &&
-   [ "$(cat "$CYRUS_ROOT/.popgate-version" 2>/dev/null)" = "$cyrus_version" ]; then
-  echo "Cyrus $cyrus_version already unpacked in $CYRUS_ROOT"
-else
+
+# unpack_debs NAME ROOT VERSION CHECK DEB...: unless ROOT/CHECK exists and ROOT was unpacked
+# from VERSION, downloads the .debs (apt-get download, as _apt) and unpacks them into ROOT.
+unpack_debs() {
+  local name="$1" root="$2" version="$3" check="$4"
+  shift 4
+  if [ -x "$root/$check" ] && [ "$(cat "$root/.popgate-version" 2>/dev/null)" = "$version" ]; then
+    echo "$name $version already unpacked in $root"
+    return
+  fi
+  local work
   work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
   chmod 755 "$work"
   if id _apt >/dev/null 2>&1; then $SUDO chown _apt "$work"; fi  # apt downloads as _apt
-  (cd "$work" && $SUDO apt-get download -q "${CYRUS_DEBS[@]/%/=$cyrus_version}")
+  (cd "$work" && $SUDO apt-get download -q "$@")
   $SUDO mkdir -p "$work/root"
   for deb in "$work"/*.deb; do $SUDO dpkg -x "$deb" "$work/root"; done
-  echo "$cyrus_version" | $SUDO tee "$work/root/.popgate-version" >/dev/null
-  $SUDO mkdir -p "$(dirname "$CYRUS_ROOT")"
-  $SUDO rm -rf "$CYRUS_ROOT"
-  $SUDO mv "$work/root" "$CYRUS_ROOT"
-  $SUDO chmod 755 "$CYRUS_ROOT"
-  echo "Cyrus $cyrus_version unpacked in $CYRUS_ROOT"
-fi
+  echo "$version" | $SUDO tee "$work/root/.popgate-version" >/dev/null
+  $SUDO mkdir -p "$(dirname "$root")"
+  $SUDO rm -rf "$root"
+  $SUDO mv "$work/root" "$root"
+  $SUDO chmod 755 "$root"
+  $SUDO rm -rf "$work"
+  echo "$name $version unpacked in $root"
+}
+unpack_debs Cyrus "$CYRUS_ROOT" "$cyrus_version" usr/lib/cyrus/bin/master \
+  "${CYRUS_DEBS[@]/%/=$cyrus_version}"
 # Cyrus's master refuses to run as root: it switches to this user.
 if ! id cyrus >/dev/null 2>&1; then
   $SUDO useradd -r -M -d /nonexistent -s /usr/sbin/nologin cyrus
@@ -65,21 +74,4 @@ fi
 COURIER_ROOT="${POPGATE_COURIER_ROOT:-/opt/popgate-peers/courier}"
 COURIER_DEBS=(courier-base courier-imap courier-pop)
 courier_version="$(apt-cache show --no-all-versions courier-imap | sed -n 's/^Version: //p')"
-if [ -x "$COURIER_ROOT/usr/bin/imapd" ] &&
-   [ "$(cat "$COURIER_ROOT/.popgate-version" 2>/dev/null)" = "$courier_version" ]; then
-  echo "Courier $courier_version already unpacked in $COURIER_ROOT"
-else
-  cwork="$(mktemp -d)"
-  trap 'rm -rf "$cwork" ${work:+"$work"}' EXIT
-  chmod 755 "$cwork"
-  if id _apt >/dev/null 2>&1; then $SUDO chown _apt "$cwork"; fi
-  (cd "$cwork" && $SUDO apt-get download -q "${COURIER_DEBS[@]}")
-  $SUDO mkdir -p "$cwork/root"
-  for deb in "$cwork"/*.deb; do $SUDO dpkg -x "$deb" "$cwork/root"; done
-  echo "$courier_version" | $SUDO tee "$cwork/root/.popgate-version" >/dev/null
-  $SUDO mkdir -p "$(dirname "$COURIER_ROOT")"
-  $SUDO rm -rf "$COURIER_ROOT"
-  $SUDO mv "$cwork/root" "$COURIER_ROOT"
-  $SUDO chmod 755 "$COURIER_ROOT"
-  echo "Courier $courier_version unpacked in $COURIER_ROOT"
-fi
+unpack_debs Courier "$COURIER_ROOT" "$courier_version" usr/bin/imapd "${COURIER_DEBS[@]}"
