@@ -4,6 +4,7 @@
 // callbacks never fire from the call that started them. The loop implementation is
 // net::LoopExecutor; tests use a manual one and decide when tasks run.
 
+#include <chrono>
 #include <functional>
 
 #include "lib/common/Pending.h"
@@ -15,6 +16,9 @@ class Executor {
   virtual ~Executor() = default;
   // Destroying the returned handle before the task ran cancels it.
   [[nodiscard]] virtual Pending post(std::function<void()> task) = 0;
+  // The same, once `delay` has passed (the throttle's wait before a refusal).
+  [[nodiscard]] virtual Pending postAfter(std::chrono::milliseconds delay,
+                                          std::function<void()> task) = 0;
 };
 
 }  // namespace popgate

@@ -29,14 +29,29 @@ void ConfigReader::port(const YAML::Node& node, const std::string& what, int& ou
   }
 }
 
-void ConfigReader::seconds(const YAML::Node& node, const std::string& what,
+bool ConfigReader::seconds(const YAML::Node& node, const std::string& what,
                            std::chrono::seconds& out, long min) {
   long value = 0;
-  if (!scalar(node, what, value)) return;
+  if (!scalar(node, what, value)) return false;
   if (value < min || value > 86400) {
-    return problem(node, what + " must be between " + std::to_string(min) + " and 86400");
+    problem(node, what + " must be between " + std::to_string(min) + " and 86400");
+    return false;
   }
   out = std::chrono::seconds(value);
+  return true;
+}
+
+bool ConfigReader::count(const YAML::Node& node, const std::string& what, std::size_t& out,
+                         std::size_t min, std::size_t max) {
+  long long value = 0;
+  if (!scalar(node, what, value)) return false;
+  if (value < 0 || static_cast<unsigned long long>(value) < min ||
+      static_cast<unsigned long long>(value) > max) {
+    problem(node, what + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return false;
+  }
+  out = static_cast<std::size_t>(value);
+  return true;
 }
 
 }  // namespace popgate::config

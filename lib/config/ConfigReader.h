@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cstddef>
 #include <set>
 #include <string>
 #include <vector>
@@ -46,9 +47,12 @@ class ConfigReader {
   }
 
   void port(const YAML::Node& node, const std::string& what, int& out);
-  // Whole seconds from `min` to 86400 (one day).
-  void seconds(const YAML::Node& node, const std::string& what, std::chrono::seconds& out,
+  // Whole seconds from `min` to 86400 (one day). False (and a problem) when not.
+  bool seconds(const YAML::Node& node, const std::string& what, std::chrono::seconds& out,
                long min = 1);
+  // A whole number from `min` to `max`.
+  bool count(const YAML::Node& node, const std::string& what, std::size_t& out, std::size_t min,
+             std::size_t max = 10'000'000);
 
   bool failed() const { return !problems_.empty(); }
 

@@ -9,9 +9,10 @@ namespace popgate::net {
 namespace {
 class PostedTask final : public Cancelable {
  public:
-  PostedTask(uv_loop_t* loop, std::function<void()> task) : timer_(loop) {
+  PostedTask(uv_loop_t* loop, std::chrono::milliseconds delay, std::function<void()> task)
+      : timer_(loop) {
     // Timer moves the callback out before running it, so the task may destroy this handle.
-    timer_.start(std::chrono::milliseconds(0), std::move(task));
+    timer_.start(delay, std::move(task));
   }
 
  private:
@@ -20,7 +21,11 @@ class PostedTask final : public Cancelable {
 }  // namespace
 
 Pending LoopExecutor::post(std::function<void()> task) {
-  return std::make_unique<PostedTask>(loop_, std::move(task));
+  return std::make_unique<PostedTask>(loop_, std::chrono::milliseconds(0), std::move(task));
+}
+
+Pending LoopExecutor::postAfter(std::chrono::milliseconds delay, std::function<void()> task) {
+  return std::make_unique<PostedTask>(loop_, delay, std::move(task));
 }
 
 }  // namespace popgate::net

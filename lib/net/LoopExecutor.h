@@ -13,6 +13,8 @@ class LoopExecutor final : public Executor {
  public:
   explicit LoopExecutor(uv_loop_t* loop) : loop_(loop) {}
   [[nodiscard]] Pending post(std::function<void()> task) override;
+  [[nodiscard]] Pending postAfter(std::chrono::milliseconds delay,
+                                  std::function<void()> task) override;
 
  private:
   uv_loop_t* loop_;

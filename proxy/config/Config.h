@@ -11,6 +11,7 @@
 #include "backends/mailbox/BackendRegistry.h"
 #include "lib/config/ConfigReader.h"
 #include "lib/net/TlsContext.h"
+#include "proxy/login/LoginGuard.h"
 #include "proxy/route/SdpsRouter.h"
 
 namespace popgate::config {
@@ -29,6 +30,16 @@ struct ListenerConfig {
 struct SessionConfig {
   // RFC 1939 §3: an autologout timer of at least 10 minutes.
   std::chrono::seconds idleTimeout{600};
+  // From the greeting to a successful login, however active the client: a client that never
+  // logs in (a guesser, a stuck scanner) does not hold a connection for ten minutes.
+  std::chrono::seconds loginTimeout{120};
+  std::size_t maxBadCommands = 20;  // unknown or malformed commands, then the connection closes
+};
+
+struct LimitsConfig {
+  std::size_t maxConnections = 10000;          // 0: no limit
+  std::size_t maxConnectionsPerAddress = 256;  // 0: no limit
+  login::LoginGuardSettings failedLogins;
 };
 
 struct LogConfig {
@@ -42,6 +53,7 @@ struct Config {
   std::optional<net::TlsServerSettings> tls;  // the top-level tls: block
   std::vector<ListenerConfig> listeners;
   SessionConfig session;
+  LimitsConfig limits;
   // Each parsed by its kind (backends::BackendRegistry); instantiated once per worker.
   std::map<std::string, std::shared_ptr<const backends::BackendDefinition>> backends;
   route::RoutingTable routing;

@@ -213,12 +213,53 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
   }
 }
 
+void readSession(Reader& r, const YAML::Node& node, SessionConfig& session) {
+  if (!r.mapping(node, "session", {"idle_timeout_s", "login_timeout_s", "max_bad_commands"}))
+    return;
+  if (node["idle_timeout_s"]) {
+    r.seconds(node["idle_timeout_s"], "idle_timeout_s", session.idleTimeout);
+    if (session.idleTimeout < std::chrono::seconds(600)) {
+      r.warning(node["idle_timeout_s"], "idle_timeout_s below 600 breaks RFC 1939 §3 (tests only)");
+    }
+  }
+  if (node["login_timeout_s"]) r.seconds(node["login_timeout_s"], "login_timeout_s", session.loginTimeout, 1);
+  if (node["max_bad_commands"])
+    r.count(node["max_bad_commands"], "max_bad_commands", session.maxBadCommands, 1);
+}
+
+void readLimits(Reader& r, const YAML::Node& node, LimitsConfig& limits) {
+  if (!r.mapping(node, "limits",
+                 {"max_connections", "max_connections_per_address", "failed_logins"}))
+    return;
+  if (node["max_connections"])
+    r.count(node["max_connections"], "max_connections", limits.maxConnections, 0);
+  if (node["max_connections_per_address"])
+    r.count(node["max_connections_per_address"], "max_connections_per_address",
+            limits.maxConnectionsPerAddress, 0);
+  const YAML::Node& failed = node["failed_logins"];
+  if (!failed || !r.mapping(failed, "failed_logins",
+                            {"window_s", "first_delay_ms", "max_delay_s", "refuse_after"}))
+    return;
+  login::LoginGuardSettings& guard = limits.failedLogins;
+  if (failed["window_s"]) r.seconds(failed["window_s"], "window_s", guard.window, 1);
+  if (failed["first_delay_ms"]) {
+    std::size_t ms = 0;
+    if (r.count(failed["first_delay_ms"], "first_delay_ms", ms, 0, 60000))
+      guard.firstDelay = std::chrono::milliseconds(ms);
+  }
+  if (failed["max_delay_s"]) {
+    std::chrono::seconds max{};
+    if (r.seconds(failed["max_delay_s"], "max_delay_s", max, 0)) guard.maxDelay = max;
+  }
+  if (failed["refuse_after"]) r.count(failed["refuse_after"], "refuse_after", guard.refuseAfter, 0);
+}
+
 void readDocument(Reader& r, const YAML::Node& root, const backends::BackendRegistry& registry,
                   LoadedConfig& out) {
   Config& config = out.config;
   if (!r.mapping(root, "the configuration",
-                 {"workers", "shutdown_timeout_s", "tls", "listeners", "session", "backends",
-                  "routing", "log"}))
+                 {"workers", "shutdown_timeout_s", "tls", "listeners", "session", "limits",
+                  "backends", "routing", "log"}))
     return;
   config.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (root["workers"] && r.scalar(root["workers"], "workers", config.workers) &&
@@ -232,15 +273,8 @@ void readDocument(Reader& r, const YAML::Node& root, const backends::BackendRegi
     r.problem(root, "listeners is required");
   else
     readListeners(r, root["listeners"], config);
-  if (const YAML::Node& session = root["session"]) {
-    if (r.mapping(session, "session", {"idle_timeout_s"}) && session["idle_timeout_s"]) {
-      r.seconds(session["idle_timeout_s"], "idle_timeout_s", config.session.idleTimeout);
-      if (config.session.idleTimeout < std::chrono::seconds(600)) {
-        r.warning(session["idle_timeout_s"],
-                  "idle_timeout_s below 600 breaks RFC 1939 §3 (tests only)");
-      }
-    }
-  }
+  if (root["session"]) readSession(r, root["session"], config.session);
+  if (root["limits"]) readLimits(r, root["limits"], config.limits);
   if (!root["backends"])
     r.problem(root, "backends is required");
   else

@@ -18,7 +18,6 @@
 #include "backends/builtin/BuiltinBackends.h"
 #include "lib/net/UvHandle.h"
 #include "proxy/config/Config.h"
-#include "proxy/login/InProcessLocks.h"
 #include "proxy/server/Worker.h"
 
 namespace {
@@ -154,7 +153,7 @@ int run(const popgate::config::Config& config) {
     }
     tls = context.value();
   }
-  popgate::login::InProcessLocks locks;
+  popgate::server::SharedServices shared(config);
   std::vector<std::unique_ptr<Worker>> workers;
   int exitCode = 0;
   uv_loop_t loop;
@@ -178,7 +177,7 @@ int run(const popgate::config::Config& config) {
     uv_signal_start(context.sigint.get(), &onStopSignal, SIGINT);
     uv_signal_start(context.sighup.get(), &onReloadSignal, SIGHUP);
     for (int i = 0; i < config.workers && exitCode == 0; ++i) {
-      auto worker = std::make_unique<Worker>(config, locks, i, tls);
+      auto worker = std::make_unique<Worker>(config, shared, i, tls);
       if (auto status = worker->start(); !status) {
         spdlog::error("{}", status.error().detail);
         exitCode = 1;  // destroying the workers below stops and joins them

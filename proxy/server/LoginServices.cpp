@@ -19,10 +19,11 @@ std::map<std::string, backends::Backend*> byName(
 }  // namespace
 
 LoginServices::LoginServices(uv_loop_t* loop, const config::Config& config,
-                             login::InProcessLocks& locks)
+                             SharedServices& shared)
     : executor_(loop),
       backends_(instantiate(loop, config)),
       authenticator_(config.routing, byName(backends_), executor_),
-      locks_(locks, executor_) {}
+      guarded_(authenticator_, shared.guard, executor_),
+      locks_(shared.locks, executor_) {}
 
 }  // namespace popgate::server

@@ -15,6 +15,10 @@ Pop3Connection::Pop3Connection(uv_loop_t* loop, std::unique_ptr<net::ByteStream>
       stream_(std::move(stream)),
       idleTimer_(loop),
       idleTimeout_(settings.idleTimeout),
+      loginTimer_(loop),
+      loginTimeout_(settings.loginTimeout),
+      slot_(std::move(settings.slot)),
+      refusal_(std::move(settings.refusal)),
       release_(std::move(release)),
       peer_(stream_->peerAddress()),
       session_(*this, authenticator, locks, [&] {
@@ -29,10 +33,22 @@ Pop3Connection::~Pop3Connection() {
 }
 
 void Pop3Connection::start() {
+  if (!refusal_.empty()) {
+    spdlog::debug("{}: refused: {}", peer_, refusal_);  // a flood must not flood the log too
+    stream_->write("-ERR [SYS/TEMP] " + refusal_ + "\r\n");
+    stream_->closeAfterFlush();
+    return;
+  }
   spdlog::debug("{}: connected", peer_);
   session_.start();
   stream_->startReading();
   touch();
+  loginTimer_.start(loginTimeout_, [this] {
+    if (session_.state() != pop3::Session::State::Authorization) return;
+    spdlog::info("{}: no login within {} s", peer_,
+                 std::chrono::duration_cast<std::chrono::seconds>(loginTimeout_).count());
+    session_.onIdleTimeout();
+  });
 }
 
 void Pop3Connection::touch() {
@@ -78,6 +94,7 @@ void Pop3Connection::sendPieces(std::span<const std::string_view> pieces) {
 
 void Pop3Connection::close() {
   idleTimer_.stop();
+  loginTimer_.stop();
   stream_->closeAfterFlush();
   if (lingerBounded_) dropAfterLinger();
 }
@@ -114,6 +131,7 @@ void Pop3Connection::onDrained() {
 
 void Pop3Connection::onClosed(Status reason) {
   idleTimer_.stop();
+  loginTimer_.stop();
   if (linger_) linger_->stop();
   if (!reason) spdlog::debug("{}: connection error: {}", peer_, reason.error().detail);
   if (released_) return;

@@ -12,11 +12,17 @@
 #include "lib/net/Timer.h"
 #include "lib/net/TlsContext.h"
 #include "proxy/pop3/Session.h"
+#include "proxy/server/ConnectionLimits.h"
 
 namespace popgate::server {
 
 struct ConnectionSettings {
   std::chrono::milliseconds idleTimeout{600'000};
+  std::chrono::milliseconds loginTimeout{120'000};  // from the greeting to a successful login
+  // This connection's place in the process's counts; null when it is over a limit: then the
+  // client gets `refusal` instead of a greeting, and the connection closes.
+  std::unique_ptr<ConnectionLimits::Slot> slot;
+  std::string refusal;
   pop3::SessionSettings session;
   // For STLS, and held by implicit-TLS connections (their SSL refers to it); null when plain.
   std::shared_ptr<const net::TlsServerContext> tls;
@@ -64,6 +70,10 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
   std::unique_ptr<net::ByteStream> stream_;
   net::Timer idleTimer_;
   std::chrono::milliseconds idleTimeout_;
+  net::Timer loginTimer_;
+  std::chrono::milliseconds loginTimeout_;
+  std::unique_ptr<ConnectionLimits::Slot> slot_;
+  std::string refusal_;
   Release release_;
   std::string peer_;
   bool released_ = false;

@@ -8,11 +8,12 @@
 
 namespace popgate::server {
 
-Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, login::InProcessLocks& locks,
+Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, SharedServices& shared,
                        std::shared_ptr<const net::TlsServerContext> tls)
     : loop_(loop),
       config_(config),
-      login_(loop, config, locks),
+      shared_(shared),
+      login_(loop, config, shared),
       deleter_(loop),
       tls_(std::move(tls)),
       drainedNotice_(loop) {}
@@ -69,7 +70,12 @@ void Pop3Server::accept(const config::ListenerConfig& listener,
   ConnectionSettings settings;
   settings.idleTimeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.session.idleTimeout);
+  settings.loginTimeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.session.loginTimeout);
   settings.session.authRequiresTls = listener.authRequiresTls;
+  settings.session.maxBadCommands = config_.session.maxBadCommands;
+  settings.slot = shared_.connections.admit(login::LoginGuard::hostOf(stream->peerAddress()));
+  if (!settings.slot) settings.refusal = "Too many connections, try again later.";
   std::unique_ptr<net::ByteStream> transport = std::move(stream);
   if (listener.tls == config::TlsMode::Implicit) {
     settings.session.secure = true;

@@ -14,6 +14,7 @@
 #include "proxy/config/Config.h"
 #include "proxy/server/LoginServices.h"
 #include "proxy/server/Pop3Connection.h"
+#include "proxy/server/SharedServices.h"
 #include "proxy/server/WorkerService.h"
 
 namespace popgate::server {
@@ -21,7 +22,7 @@ namespace popgate::server {
 class Pop3Server final : public WorkerService {
  public:
   // `tls` is the server TLS context shared by all workers (null without a tls: block).
-  Pop3Server(uv_loop_t* loop, const config::Config& config, login::InProcessLocks& locks,
+  Pop3Server(uv_loop_t* loop, const config::Config& config, SharedServices& shared,
              std::shared_ptr<const net::TlsServerContext> tls);
   // Stops accepting and drops every connection (nothing uncommitted is deleted upstream).
   ~Pop3Server() override;
@@ -43,6 +44,7 @@ class Pop3Server final : public WorkerService {
 
   uv_loop_t* loop_;
   const config::Config& config_;
+  SharedServices& shared_;
   LoginServices login_;
   net::DeferredDeleter deleter_;
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;

@@ -25,9 +25,9 @@ Worker* owner(uv_async_t* handle) {
 }
 }  // namespace
 
-Worker::Worker(const config::Config& config, login::InProcessLocks& locks, int index,
+Worker::Worker(const config::Config& config, SharedServices& shared, int index,
                std::shared_ptr<const net::TlsServerContext> tls)
-    : config_(config), locks_(locks), index_(index), initialTls_(std::move(tls)) {
+    : config_(config), shared_(shared), index_(index), initialTls_(std::move(tls)) {
   uv_loop_init(&loop_);
   initSignal(&loop_, stopSignal_, this, [](uv_async_t* h) { owner(h)->onStop(); });
   initSignal(&loop_, reloadSignal_, this, [](uv_async_t* h) { owner(h)->onReload(); });
@@ -64,7 +64,7 @@ Status Worker::start() {
 
 Status Worker::startServices() {
   // The one place that names the services.
-  services_.push_back(std::make_unique<Pop3Server>(&loop_, config_, locks_, initialTls_));
+  services_.push_back(std::make_unique<Pop3Server>(&loop_, config_, shared_, initialTls_));
   for (auto& service : services_) {
     if (Status status = service->start(); !status) return status;
   }

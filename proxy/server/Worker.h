@@ -1,7 +1,7 @@
 #pragma once
 // One event-loop thread with its own services (the POP3 listeners and their sessions today;
 // SO_REUSEPORT lets the kernel spread connections across workers) and upstream connections.
-// Workers share nothing but the mailbox locks; sessions never cross threads.
+// Workers share nothing but SharedServices (locks, login limits, connection counts); sessions never cross threads.
 
 #include <uv.h>
 
@@ -15,8 +15,8 @@
 
 #include "lib/net/Timer.h"
 #include "lib/net/UvHandle.h"
-#include "proxy/login/InProcessLocks.h"
 #include "proxy/config/Config.h"
+#include "proxy/server/SharedServices.h"
 #include "proxy/server/WorkerService.h"
 
 namespace popgate::server {
@@ -26,7 +26,7 @@ class Worker {
   using DrainStarted = std::function<void(std::size_t active)>;
   using Drained = std::function<void()>;
 
-  Worker(const config::Config& config, login::InProcessLocks& locks, int index,
+  Worker(const config::Config& config, SharedServices& shared, int index,
          std::shared_ptr<const net::TlsServerContext> tls);
   ~Worker();  // stops and joins
   Worker(const Worker&) = delete;
@@ -61,7 +61,7 @@ class Worker {
   void closeSignals();
 
   const config::Config& config_;
-  login::InProcessLocks& locks_;
+  SharedServices& shared_;
   int index_;
   uv_loop_t loop_;
   net::UvHandle<uv_async_t> stopSignal_;

@@ -128,8 +128,13 @@ class Popgate:
         self.port = config["listeners"][0]["port"]
 
     def start(self):
+        # Tests send wrong passwords on purpose, all from 127.0.0.1: no brute-force delay or
+        # refusal unless a test sets limits itself (the Dovecot sandbox sets
+        # auth_failure_delay = 0 for the same reason).
+        config = dict(self.config)
+        config.setdefault("limits", {"failed_logins": {"first_delay_ms": 0, "refuse_after": 0}})
         with open(self.config_path, "w", encoding="utf-8") as f:
-            f.write(to_yaml(self.config))
+            f.write(to_yaml(config))
         if SELFTEST:
             self.port = self.sandbox.pop3_port
             return self

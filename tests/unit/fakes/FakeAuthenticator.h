@@ -55,6 +55,7 @@ class FakeAuthenticator final : public login::Authenticator {
 
   Answer answer = Answer::Soon;
   std::optional<Error> failure;               // when set, logins fail with it
+  std::optional<std::uint32_t> loginDelay;    // granted with every login (RFC 2449 LOGIN-DELAY)
   std::vector<std::string> logins;            // every name asked for
   std::vector<login::LoginRequest> requests;  // and the whole requests
   int cancelled = 0;                          // held logins cancelled before their answer
@@ -85,6 +86,7 @@ class FakeAuthenticator final : public login::Authenticator {
     if (auto* password = std::get_if<login::PasswordProof>(&request.proof))
       grant.credentials.secret = backends::PasswordCredential{password->password};
     grant.lockKey = "lock:" + request.login;
+    grant.loginDelay = loginDelay;
     return grant;
   }
 

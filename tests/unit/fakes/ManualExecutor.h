@@ -1,10 +1,13 @@
 #pragma once
 // An Executor the test drives: post() queues, runAll() runs what is queued (and what those tasks
 // post) in order, like a loop turning until idle. A cancelled task is skipped; `cancelled`
-// counts them, so a test can see that a session let go of a step it started.
+// counts them, so a test can see that a session let go of a step it started. postAfter() queues
+// the same way (time does not pass here) and records the delay asked for in `delays`.
 
 #include <deque>
+#include <chrono>
 #include <functional>
+#include <vector>
 #include <memory>
 
 #include "lib/common/Executor.h"
@@ -17,6 +20,12 @@ class ManualExecutor final : public Executor {
     auto slot = std::make_shared<Slot>(std::move(task));
     queue_.push_back(slot);
     return std::make_unique<Handle>(slot, cancelled);
+  }
+
+  [[nodiscard]] Pending postAfter(std::chrono::milliseconds delay,
+                                  std::function<void()> task) override {
+    delays.push_back(delay);
+    return post(std::move(task));
   }
 
   // Returns how many tasks ran.
@@ -40,6 +49,7 @@ class ManualExecutor final : public Executor {
   }
 
   int cancelled = 0;
+  std::vector<std::chrono::milliseconds> delays;
 
  private:
   struct Slot {
