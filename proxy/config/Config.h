@@ -12,6 +12,8 @@
 #include "lib/config/ConfigReader.h"
 #include "lib/net/TlsContext.h"
 #include "proxy/login/LoginGuard.h"
+#include "proxy/login/LoginPolicy.h"
+#include "proxy/route/AuthHttpLookup.h"
 #include "proxy/route/SdpsRouter.h"
 
 namespace popgate::config {
@@ -42,6 +44,13 @@ struct LimitsConfig {
   login::LoginGuardSettings failedLogins;
 };
 
+// routing.lookup: the auth_http-compatible service that routes (and checks) every login.
+struct LookupConfig {
+  std::shared_ptr<const route::AuthHttpSettings> settings;
+  std::shared_ptr<const net::TlsClientContext> tls;  // an https url
+  std::string backend;  // the template whose settings go toward Auth-Server:Auth-Port
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, off
 };
@@ -56,7 +65,11 @@ struct Config {
   LimitsConfig limits;
   // Each parsed by its kind (backends::BackendRegistry); instantiated once per worker.
   std::map<std::string, std::shared_ptr<const backends::BackendDefinition>> backends;
+  // How logins to each backend are checked and sent upstream; a backend without a `login:`
+  // block is passthrough.
+  std::map<std::string, login::LoginPolicy> logins;
   route::RoutingTable routing;
+  std::optional<LookupConfig> lookup;  // routing.lookup
   LogConfig log;
 };
 

@@ -12,6 +12,7 @@
 
 #include "lib/net/TcpListener.h"
 #include "proxy/config/Config.h"
+#include "proxy/config/LoginConfig.h"
 
 namespace popgate::config {
 
@@ -165,13 +166,22 @@ void readBackends(Reader& r, const YAML::Node& node, const backends::BackendRegi
                 "unsupported backend type '" + type + "' (supported: " + registry.typeList() + ")");
       continue;
     }
+    // `login:` is popgate's, not the kind's: read here, and hidden from the kind's key check
+    // (a clone keeps the line numbers).
+    YAML::Node section = body;
+    if (body["login"]) {
+      readBackendLogin(r, body["login"], name, config.logins[name]);
+      section = YAML::Clone(body);
+      section.remove("login");
+    }
     // The kind checks its own keys and values, with the same line-numbered problems.
-    if (auto definition = (*parse)(r, body, name)) config.backends[name] = std::move(definition);
+    if (auto definition = (*parse)(r, section, name)) config.backends[name] = std::move(definition);
   }
 }
 
 void readRouting(Reader& r, const YAML::Node& node, Config& config) {
-  if (!r.mapping(node, "routing", {"default_backend", "separators", "domains"})) return;
+  if (!r.mapping(node, "routing", {"default_backend", "separators", "domains", "lookup"})) return;
+  if (node["lookup"]) readLookup(r, node["lookup"], config);
   route::RoutingTable& table = config.routing;
   if (node["default_backend"]) {
     std::string name;

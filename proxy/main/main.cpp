@@ -56,6 +56,7 @@ using popgate::server::Worker;
 struct MainLoop {
   const popgate::config::Config* config = nullptr;
   std::vector<std::unique_ptr<Worker>>* workers = nullptr;
+  popgate::server::SharedServices* shared = nullptr;
   UvHandle<uv_signal_t> sigterm;
   UvHandle<uv_signal_t> sigint;
   UvHandle<uv_signal_t> sighup;
@@ -117,9 +118,11 @@ void onDrained(uv_async_t* handle) {
   context->close();
 }
 
-// SIGHUP re-reads the TLS certificates; sessions in progress keep theirs.
+// SIGHUP re-reads the login files (passwd-files, refresh tokens) and the TLS certificates;
+// sessions in progress keep the certificates they started with.
 void onReloadSignal(uv_signal_t* handle, int) {
   auto* context = static_cast<MainLoop*>(handle->data);
+  context->shared->reload();
   if (!context->config->tls) return;
   // Load once here: a bad file leaves every worker on the old certificates.
   auto fresh = popgate::net::TlsServerContext::create(*context->config->tls);
@@ -153,7 +156,11 @@ int run(const popgate::config::Config& config) {
     }
     tls = context.value();
   }
-  popgate::server::SharedServices shared(config);
+  auto shared = popgate::server::SharedServices::create(config);
+  if (!shared) {
+    spdlog::error("{}", shared.error().detail);
+    return 1;
+  }
   std::vector<std::unique_ptr<Worker>> workers;
   int exitCode = 0;
   uv_loop_t loop;
@@ -162,6 +169,7 @@ int run(const popgate::config::Config& config) {
     MainLoop context;
     context.config = &config;
     context.workers = &workers;
+    context.shared = shared.value().get();
     for (auto* signal : {&context.sigterm, &context.sigint, &context.sighup}) {
       uv_signal_init(&loop, signal->get());
       signal->markInitialized();
@@ -177,7 +185,7 @@ int run(const popgate::config::Config& config) {
     uv_signal_start(context.sigint.get(), &onStopSignal, SIGINT);
     uv_signal_start(context.sighup.get(), &onReloadSignal, SIGHUP);
     for (int i = 0; i < config.workers && exitCode == 0; ++i) {
-      auto worker = std::make_unique<Worker>(config, shared, i, tls);
+      auto worker = std::make_unique<Worker>(config, *shared.value(), i, tls);
       if (auto status = worker->start(); !status) {
         spdlog::error("{}", status.error().detail);
         exitCode = 1;  // destroying the workers below stops and joins them

@@ -3,6 +3,7 @@
 namespace popgate::server {
 
 namespace {
+
 std::map<std::string, std::unique_ptr<backends::Backend>> instantiate(
     uv_loop_t* loop, const config::Config& config) {
   std::map<std::string, std::unique_ptr<backends::Backend>> out;
@@ -10,19 +11,64 @@ std::map<std::string, std::unique_ptr<backends::Backend>> instantiate(
   return out;
 }
 
-std::map<std::string, backends::Backend*> byName(
-    const std::map<std::string, std::unique_ptr<backends::Backend>>& backends) {
-  std::map<std::string, backends::Backend*> out;
-  for (const auto& [name, backend] : backends) out[name] = backend.get();
+http::HttpClient& newClient(uv_loop_t* loop, LoginServices::HttpServices& http,
+                            std::shared_ptr<const net::TlsClientContext> tls) {
+  http::HttpClientSettings settings;
+  settings.tls = std::move(tls);
+  http.clients.push_back(std::make_unique<http::HttpClient>(loop, std::move(settings)));
+  return *http.clients.back();
+}
+
+LoginServices::HttpServices connectHttp(uv_loop_t* loop, const config::Config& config,
+                                        SharedServices& shared) {
+  LoginServices::HttpServices http;
+  for (const auto& [backend, policy] : config.logins) {
+    if (policy.mode != login::LoginMode::OAuth2 || !policy.oauth2) continue;
+    std::shared_ptr<login::RefreshTokenStore> store;
+    if (auto it = shared.refreshTokens.find(policy.refreshTokensFile);
+        it != shared.refreshTokens.end())
+      store = it->second;
+    http.tokens[backend] = std::make_unique<login::OAuth2TokenSource>(
+        loop, newClient(loop, http, policy.tokenTls), policy.oauth2, std::move(store));
+  }
+  if (config.lookup) {
+    http.lookup = std::make_unique<route::AuthHttpLookup>(
+        loop, newClient(loop, http, config.lookup->tls), config.lookup->settings);
+  }
+  return http;
+}
+
+std::map<std::string, login::RoutedBackend> routed(
+    const config::Config& config,
+    const std::map<std::string, std::unique_ptr<backends::Backend>>& backends,
+    LoginServices::HttpServices& http, SharedServices& shared) {
+  std::map<std::string, login::RoutedBackend> out;
+  for (const auto& [name, backend] : backends) {
+    login::RoutedBackend& entry = out[name];
+    entry.backend = backend.get();
+    if (auto it = config.logins.find(name); it != config.logins.end()) entry.policy = it->second;
+    if (auto it = shared.users.find(entry.policy.usersFile); it != shared.users.end())
+      entry.users = it->second;
+    if (auto it = http.tokens.find(name); it != http.tokens.end()) entry.tokens = it->second.get();
+  }
   return out;
 }
+
+std::optional<login::LookupRoute> lookupRoute(const config::Config& config,
+                                              LoginServices::HttpServices& http) {
+  if (!http.lookup) return std::nullopt;
+  return login::LookupRoute{http.lookup.get(), config.lookup->backend};
+}
+
 }  // namespace
 
 LoginServices::LoginServices(uv_loop_t* loop, const config::Config& config,
                              SharedServices& shared)
     : executor_(loop),
       backends_(instantiate(loop, config)),
-      authenticator_(config.routing, byName(backends_), executor_),
+      http_(connectHttp(loop, config, shared)),
+      authenticator_(loop, executor_, config.routing, routed(config, backends_, http_, shared),
+                     lookupRoute(config, http_)),
       guarded_(authenticator_, shared.guard, executor_),
       locks_(shared.locks, executor_) {}
 

@@ -1,20 +1,25 @@
 #pragma once
 // The login steps of one worker, on its loop: this worker's instance of every configured
-// backend, the authenticator that routes logins to them, and the mailbox lock service. Which
-// kinds of backend exist is the registry's business: nothing here names one.
+// backend, the HTTP clients of the lookup service and the token endpoints, the authenticator
+// that routes logins (with the brute-force guard around it), and the mailbox lock service.
+// Which kinds of backend exist is the registry's business: nothing here names one.
 
 #include <uv.h>
 
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backends/mailbox/Backend.h"
+#include "lib/http/HttpClient.h"
 #include "lib/net/LoopExecutor.h"
 #include "proxy/config/Config.h"
-#include "proxy/login/LocalLockService.h"
 #include "proxy/login/GuardedAuthenticator.h"
-#include "proxy/login/PassthroughAuthenticator.h"
+#include "proxy/login/LocalLockService.h"
+#include "proxy/login/OAuth2TokenSource.h"
+#include "proxy/login/RoutingAuthenticator.h"
+#include "proxy/route/AuthHttpLookup.h"
 #include "proxy/server/SharedServices.h"
 
 namespace popgate::server {
@@ -26,11 +31,19 @@ class LoginServices {
   login::Authenticator& authenticator() { return guarded_; }
   login::MailboxLockService& locks() { return locks_; }
 
+  // What the login step talks to over HTTP, on this worker's loop.
+  struct HttpServices {
+    std::vector<std::unique_ptr<http::HttpClient>> clients;
+    std::map<std::string, std::unique_ptr<login::OAuth2TokenSource>> tokens;  // by backend
+    std::unique_ptr<route::AuthHttpLookup> lookup;
+  };
+
  private:
   net::LoopExecutor executor_;
   std::map<std::string, std::unique_ptr<backends::Backend>> backends_;
-  login::PassthroughAuthenticator authenticator_;  // after backends_: it points into them
-  login::GuardedAuthenticator guarded_;            // the limits around it
+  HttpServices http_;
+  login::RoutingAuthenticator authenticator_;  // after backends_ and http_: it points into them
+  login::GuardedAuthenticator guarded_;        // the limits around it
   login::LocalLockService locks_;
 };
 

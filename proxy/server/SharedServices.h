@@ -1,23 +1,35 @@
 #pragma once
 // What every worker thread of one process shares, each part thread-safe: the mailbox locks
-// (one session per mailbox), the brute-force and LOGIN-DELAY records, and the connection counts.
+// (one session per mailbox), the brute-force and LOGIN-DELAY records, the connection counts, and
+// the login files (passwd-files, refresh-token stores), loaded once and reloaded on SIGHUP.
 // main makes one and hands it to every worker; nothing here belongs to a loop.
+
+#include <map>
+#include <memory>
+#include <string>
 
 #include "proxy/config/Config.h"
 #include "proxy/login/InProcessLocks.h"
+#include "proxy/login/LocalUsers.h"
 #include "proxy/login/LoginGuard.h"
+#include "proxy/login/RefreshTokenStore.h"
 #include "proxy/server/ConnectionLimits.h"
 
 namespace popgate::server {
 
 struct SharedServices {
-  explicit SharedServices(const config::Config& config)
-      : guard(config.limits.failedLogins),
-        connections(config.limits.maxConnections, config.limits.maxConnectionsPerAddress) {}
+  // Loads every file the login blocks name; Error{Invalid} naming the first that fails.
+  static Result<std::unique_ptr<SharedServices>> create(const config::Config& config);
+  explicit SharedServices(const config::Config& config);
+
+  // SIGHUP: reads the login files again; a file with problems keeps what was loaded before.
+  void reload();
 
   login::InProcessLocks locks;
   login::LoginGuard guard;
   ConnectionLimits connections;
+  std::map<std::string, std::shared_ptr<login::LocalUsers>> users;                // by path
+  std::map<std::string, std::shared_ptr<login::RefreshTokenStore>> refreshTokens;  // by path
 };
 
 }  // namespace popgate::server
