@@ -204,8 +204,10 @@ def first_difference(a, b):
 class RawPop3:
     """Speaks POP3 over a plain socket and returns every response byte for byte."""
 
-    def __init__(self, port, host=HOST, timeout=IO_TIMEOUT_S):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host=HOST, timeout=IO_TIMEOUT_S, source=None):
+        """source: the local address to connect from ("127.0.0.2": another client address)."""
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.buf = b""
         self.greeting = self.read_line()
 
