@@ -19,7 +19,7 @@ What it answers (headers only; nginx ignores the body and, in fact, the HTTP sta
 - Refused: `Auth-Status: <text>` and `Auth-Wait: <seconds>` (nginx waits that long before its
   `-ERR <text>` and keeps the session; without Auth-Wait it closes after the -ERR). As nginx's
   documentation asks, Auth-Wait stops after `max_attempts` so a session cannot retry forever.
-- Controls for tests: `hang` (answer nothing until stop() or release), `fail_status` (answer
+- Controls for tests: `hang` (answer nothing while it is True), `fail_status` (answer
   that HTTP status with no Auth headers), and a request log with the decoded credentials.
 """
 
@@ -63,11 +63,10 @@ class AuthHttpService:
         self.refusal_text = refusal_text
         self.wait_s = wait_s          # None: refusals without Auth-Wait (nginx closes)
         self.max_attempts = max_attempts
-        self.hang = False             # answer nothing until release_hang() or stop()
         self.fail_status = None       # e.g. 500: that status and no Auth headers
         self.requests = []            # one dict per request, in order of arrival
         self._lock = threading.Lock()
-        self._released = threading.Event()
+        self._hang = None             # an Event while `hang` is on
         service = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -96,12 +95,23 @@ class AuthHttpService:
         return self
 
     def stop(self):
-        self._released.set()
+        self.hang = False
         self._server.shutdown()
         self._server.server_close()
 
-    def release_hang(self):
-        self._released.set()
+    @property
+    def hang(self):
+        """True: requests get no answer until hang is set False (or stop()); they then go on."""
+        return self._hang is not None
+
+    @hang.setter
+    def hang(self, on):
+        with self._lock:
+            if on and self._hang is None:
+                self._hang = threading.Event()
+            elif not on and self._hang is not None:
+                self._hang.set()
+                self._hang = None
 
     def last_request(self):
         with self._lock:
@@ -124,8 +134,9 @@ class AuthHttpService:
         }
         with self._lock:
             self.requests.append(record)
-        if self.hang:
-            self._released.wait()
+            gate = self._hang
+        if gate is not None:
+            gate.wait()
             return
         if self.fail_status:
             return self._answer(handler, [], status=self.fail_status)
