@@ -23,6 +23,8 @@ PACKAGES=(
   # the system's), plus the libraries of its unpacked binaries (checked with ldd)
   courier-authlib courier-authlib-userdb courier-authdaemon libcourier-unicode4 libgamin0
   libgdbm6 libidn12
+  # nginx's mail proxy (tests/integration/test_auth_http_nginx.py): the auth_http reference
+  nginx libnginx-mod-mail
 )
 
 export DEBIAN_FRONTEND=noninteractive
