@@ -136,8 +136,9 @@ Result<std::string> OAuth2TokenSource::settle(Flight& flight, Result<http::HttpR
   if (!token) {
     spdlog::warn("OAuth2: no access token for {} from {}: {}", who,
                  logText(settings.tokenUrl.text()), token.error().detail);
-    remember(flight.key, token.error(), clock_() + settings.failureBackoff);
-    return Error{ErrorCode::Temporary, "OAuth2 " + token.error().detail};
+    Error failure{ErrorCode::Temporary, "OAuth2 " + token.error().detail};
+    remember(flight.key, failure, clock_() + settings.failureBackoff);
+    return failure;
   }
   OAuth2Token& got = token.value();
   if (settings.grant == OAuth2Settings::Grant::RefreshToken && got.refreshToken &&

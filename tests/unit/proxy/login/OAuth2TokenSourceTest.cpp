@@ -3,6 +3,8 @@
 // answered to every waiter as [SYS/TEMP] with a short back-off, timeouts and cancellation.
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -361,6 +363,34 @@ TEST_F(OAuth2TokenSourceTest, AWaiterMayDestroyTheSourceFromItsCallback) {
   ASSERT_TRUE(runner_.runUntil([&] { return source_ == nullptr; }));
   runner_.runFor(20ms);
   EXPECT_FALSE(second.has_value());
+}
+
+TEST_F(OAuth2TokenSourceTest, LogsNeverHoldASecretAndEscapeTheEndpointsWords) {
+  std::ostringstream lines;
+  auto previous = spdlog::default_logger();
+  auto capture = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(lines));
+  capture->set_level(spdlog::level::trace);
+  spdlog::set_default_logger(capture);
+  settings_.grant = OAuth2Settings::Grant::RefreshToken;
+  settings_.failureBackoff = 0ms;
+  makeSource(storeWith(R"({"john@example.com": "r-john-1"})"));
+  answer([](int n, const Request&) {
+    return n == 1 ? tokenAnswer("at-secret", 3600, "r-john-2")
+                  : httpAnswer(400,
+                               R"({"error":"invalid_grant\u001b[31m","error_description":"x\ny"})");
+  });
+  EXPECT_EQ(tokenOf("john@example.com"), "at-secret");
+  source_->invalidate("john@example.com", "at-secret");
+  EXPECT_NE(tokenOf("john@example.com").find("invalid_grant"), std::string::npos);
+  spdlog::set_default_logger(previous);
+  std::string log = lines.str();
+  for (const char* secret : {"s3cret", "r-john-1", "r-john-2", "at-secret"}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " in " << log;
+  }
+  EXPECT_EQ(log.find('\x1b'), std::string::npos) << log;
+  EXPECT_NE(log.find("invalid_grant\\x1b[31m (x\\x0ay)"), std::string::npos) << log;
+  EXPECT_NE(log.find("refresh token of john@example.com rotated and saved"), std::string::npos);
 }
 
 }  // namespace
