@@ -29,3 +29,20 @@ target_link_libraries(http_parser INTERFACE ${HTTP_PARSER_LIBRARY})
 
 # JSON for the REST stores (JMAP first): nlohmann-json3-dev, header only.
 find_package(nlohmann_json 3 REQUIRED)
+
+# Local credentials (proxy/login, the `local` login mode): libcrypt (libxcrypt: crypt_rn for the
+# CRYPT family) and, when found, libargon2 for Dovecot's ARGON2I/ARGON2ID schemes. Without it
+# those schemes answer Unsupported (and say so when the passwd-file is loaded).
+pkg_check_modules(LIBCRYPT REQUIRED IMPORTED_TARGET libcrypt)
+pkg_check_modules(LIBARGON2 QUIET IMPORTED_TARGET libargon2)
+if(LIBARGON2_FOUND)
+  set(popgate_argon2_default ON)
+else()
+  set(popgate_argon2_default OFF)
+endif()
+option(POPGATE_WITH_ARGON2 "Verify ARGON2I/ARGON2ID passwords with libargon2 (libargon2-dev)"
+       ${popgate_argon2_default})
+if(POPGATE_WITH_ARGON2 AND NOT LIBARGON2_FOUND)
+  message(FATAL_ERROR "POPGATE_WITH_ARGON2 is ON but libargon2 was not found: install libargon2-dev")
+endif()
+message(STATUS "ARGON2 password schemes: ${POPGATE_WITH_ARGON2}")

@@ -11,6 +11,7 @@ PACKAGES=(
   libuv1-dev android-libboringssl-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev
   libhttp-parser-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
+  libcrypt-dev libargon2-dev  # local credentials: the CRYPT password schemes, ARGON2I/ARGON2ID
   # fuzzing the network parsers (scripts/test.sh): Clang with libFuzzer and its sanitizers
   clang libclang-rt-14-dev libfuzzer-14-dev
   # the peers the demo and the integration tests run: a real Dovecot and real POP3 clients
