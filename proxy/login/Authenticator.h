@@ -17,11 +17,20 @@
 
 namespace popgate::login {
 
+// Which proofs an authenticator can check, so that the session offers only logins that can
+// succeed (CAPA's SASL line, the bare AUTH listing, the APOP timestamp in the greeting).
+struct LoginAbilities {
+  bool passwords = true;           // PasswordProof (USER/PASS, PLAIN, LOGIN)
+  bool challengeResponse = false;  // ApopProof, CramMd5Proof: holds plaintext-equivalent secrets
+  bool bearerTokens = false;       // BearerProof: accepts the client's OAuth2 token
+};
+
 class Authenticator {
  public:
   using Done = std::function<void(Result<LoginGrant>)>;
   virtual ~Authenticator() = default;
   [[nodiscard]] virtual Pending authenticate(LoginRequest request, Done done) = 0;
+  virtual LoginAbilities abilities() const { return {}; }
 };
 
 }  // namespace popgate::login

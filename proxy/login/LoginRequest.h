@@ -41,9 +41,10 @@ struct LoginGrant {
   std::unique_ptr<backends::Mailbox> mailbox;  // of the routed store, not yet opened
   backends::Credentials credentials;           // upstream user and how to log in as them
   std::string lockKey;  // names the upstream mailbox, for the one-session-per-mailbox lock
-  // RFC 2449 §6.7, §6.8 for this user (CAPA after login; LOGIN-DELAY is also enforced).
-  std::optional<std::uint32_t> loginDelay;
-  std::optional<std::string> expire;  // "NEVER" or days
+  // RFC 2449 §6.5 LOGIN-DELAY and §6.7 EXPIRE for this user, listed by CAPA in TRANSACTION;
+  // absent: the listener's values. `expire` is "NEVER" or a number of days.
+  std::optional<std::uint32_t> loginDelay{};
+  std::optional<std::string> expire{};
 };
 
 }  // namespace popgate::login

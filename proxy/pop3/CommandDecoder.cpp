@@ -24,7 +24,12 @@ void CommandDecoder::compact() {
   }
 }
 
-DecodeStatus CommandDecoder::takeLine(std::string_view& line) {
+std::size_t CommandDecoder::limitFor(std::string_view pending, bool sasl) const {
+  // Decided on the line's first bytes, before its end is seen: an AUTH line may be long.
+  return sasl || asciiStartsWithUpper(pending, "AUTH ") ? maxSaslLine_ : kMaxLine;
+}
+
+DecodeStatus CommandDecoder::takeLine(std::string_view& line, bool sasl) {
   for (;;) {
     std::string_view pending(buffer_.data() + consumed_, buffer_.size() - consumed_);
     std::size_t lf = pending.find('\n');
@@ -38,8 +43,9 @@ DecodeStatus CommandDecoder::takeLine(std::string_view& line) {
       discarding_ = false;
       continue;
     }
+    std::size_t limit = limitFor(pending, sasl);
     if (lf == std::string_view::npos) {
-      if (pending.size() >= kMaxLine) {
+      if (pending.size() >= limit) {
         // Resynchronise at the next LF, as nginx does, without buffering the rest of the line.
         discarding_ = true;
         consumed_ = buffer_.size();
@@ -49,7 +55,7 @@ DecodeStatus CommandDecoder::takeLine(std::string_view& line) {
       return DecodeStatus::NeedMore;
     }
     consumed_ += lf + 1;
-    if (lf + 1 > kMaxLine) {
+    if (lf + 1 > limit) {
       compact();
       return DecodeStatus::LineTooLong;
     }
@@ -61,7 +67,7 @@ DecodeStatus CommandDecoder::takeLine(std::string_view& line) {
 
 DecodeStatus CommandDecoder::nextRawLine(std::string& out) {
   std::string_view line;
-  DecodeStatus status = takeLine(line);
+  DecodeStatus status = takeLine(line, true);
   if (status == DecodeStatus::Command) {
     out.assign(line);
     compact();
@@ -71,7 +77,7 @@ DecodeStatus CommandDecoder::nextRawLine(std::string& out) {
 
 DecodeStatus CommandDecoder::next(Command& out) {
   std::string_view line;
-  DecodeStatus status = takeLine(line);
+  DecodeStatus status = takeLine(line, false);
   if (status != DecodeStatus::Command) return status;
   std::size_t space = line.find(' ');
   std::string_view verb = line.substr(0, space);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "lib/common/LogText.h"
+#include "proxy/pop3/Apop.h"
 #include "proxy/pop3/ErrorReply.h"
 #include "proxy/sasl/SaslMechanisms.h"
 
@@ -28,6 +29,7 @@ const Session::CommandSpec Session::kCommands[] = {
     {"TOP", kTrans, &Session::cmdTop},           {"DELE", kTrans, &Session::cmdDele},
     {"NOOP", kTrans, &Session::cmdNoop},         {"RSET", kTrans, &Session::cmdRset},
     {"STLS", kAuth, &Session::cmdStls},          {"AUTH", kAuth, &Session::cmdAuth},
+    {"APOP", kAuth, &Session::cmdApop},  // RFC 1939 §7
 };
 
 Session::Session(SessionSink& sink, login::Authenticator& authenticator,
@@ -36,12 +38,16 @@ Session::Session(SessionSink& sink, login::Authenticator& authenticator,
       authenticator_(authenticator),
       locks_(locks),
       settings_(std::move(settings)),
+      decoder_(settings_.maxSaslLine),
       tlsActive_(settings_.secure) {}
 
 Session::~Session() = default;
 
 void Session::start() {
-  reply("+OK POP3 gateway ready.");
+  // RFC 1939 §7: the timestamp announces APOP; only where the authenticator can check it.
+  if (!authenticator_.abilities().challengeResponse) return reply("+OK POP3 gateway ready.");
+  apopTimestamp_ = nextApopTimestamp(settings_.hostname);
+  reply("+OK POP3 gateway ready. " + apopTimestamp_);
 }
 
 void Session::reply(std::string_view line) {
@@ -117,12 +123,13 @@ void Session::abandon(std::string_view line) {
 void Session::process() {
   Command command;
   while (state_ != State::Closed && !busy_ && !tlsStarting_ && !sink_.congested()) {
-    if (sasl_) {
+    if (sasl_ || failureReply_) {
       std::string line;
       DecodeStatus status = decoder_.nextRawLine(line);
       if (status == DecodeStatus::NeedMore) break;
       if (status == DecodeStatus::LineTooLong) {
         sasl_.reset();
+        failureReply_.reset();
         badCommand("-ERR Authentication line too long.");
       } else {
         saslLine(line);
@@ -173,18 +180,39 @@ void Session::cmdCapa(std::string_view args) {
   // RFC 2595 §4 / nginx's "starttls only": no USER before TLS when login requires it, and STLS
   // only while it can still be used.
   std::string out = "+OK Capability list follows\r\nTOP\r\n";
-  if (loginAllowed()) out.append("USER\r\n");
-  auto mechanisms = sasl::offeredMechanisms({loginAllowed()});
+  if (loginAllowed() && authenticator_.abilities().passwords) out.append("USER\r\n");
+  auto mechanisms = sasl::offeredMechanisms(saslPolicy());
   if (!mechanisms.empty()) {
     out.append("SASL");
     for (const auto* mechanism : mechanisms) out.append(" ").append(mechanism->name);
     out.append("\r\n");
   }
   out.append("UIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+  appendCapaPolicy(out);
   if (settings_.stlsAvailable && !tlsActive_ && state_ == State::Authorization)
     out.append("STLS\r\n");
   fmt::format_to(std::back_inserter(out), "IMPLEMENTATION {}\r\n.\r\n", settings_.implementation);
   sink_.send(std::move(out));
+}
+
+void Session::appendCapaPolicy(std::string& out) const {
+  // RFC 2449 §6.5 / §6.7: before login the listener's values, with USER when a user's may
+  // differ; after login the values for this user, without USER.
+  bool transaction = state_ != State::Authorization;
+  auto loginDelay = transaction && grantedLoginDelay_ ? grantedLoginDelay_ : settings_.loginDelay;
+  if (loginDelay) {
+    fmt::format_to(std::back_inserter(out), "LOGIN-DELAY {}{}\r\n", *loginDelay,
+                   !transaction && settings_.loginDelayPerUser ? " USER" : "");
+  }
+  const auto& expire = transaction && grantedExpire_ ? grantedExpire_ : settings_.expire;
+  // "NEVER" or a number of days: anything else would break the line, so it is left out.
+  bool valid = expire && (*expire == "NEVER" ||
+                          (!expire->empty() && expire->size() <= 9 &&
+                           expire->find_first_not_of("0123456789") == std::string::npos));
+  if (valid) {
+    fmt::format_to(std::back_inserter(out), "EXPIRE {}{}\r\n", *expire,
+                   !transaction && settings_.expirePerUser ? " USER" : "");
+  }
 }
 
 void Session::cmdStls(std::string_view args) {
@@ -236,7 +264,7 @@ void Session::commitFinished(Status status) {
   } else {
     const std::string& says = status.error().reply;
     reply(errorReply(status.error(),
-                     says.empty() ? "Some deleted messages were not removed." : says));
+                     says.empty() ? "Some deleted messages were not removed." : replyText(says)));
   }
   finish();
 }

@@ -2,9 +2,10 @@
 // The POP3 state machine (RFC 1939 AUTHORIZATION / TRANSACTION / UPDATE, RFC 2449 CAPA and
 // response codes). It sees bytes in, replies out through a SessionSink, the login steps through
 // login::Authenticator and login::MailboxLockService, and a mail store through backends::Mailbox;
-// it has no event loop of its own and is driven entirely by its owner. Its code is in three files:
-// Session.cpp (input, dispatch, CAPA, STLS, QUIT), SessionLogin.cpp (USER/PASS, AUTH and the
-// asynchronous login) and SessionMessages.cpp (the TRANSACTION commands and message bodies).
+// it has no event loop of its own and is driven entirely by its owner. Its code is in four files:
+// Session.cpp (input, dispatch, greeting, CAPA, STLS, QUIT), SessionSasl.cpp (AUTH through the
+// SASL table, APOP), SessionLogin.cpp (USER/PASS and the asynchronous login) and
+// SessionMessages.cpp (the TRANSACTION commands and message bodies).
 
 #include <cstdint>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "proxy/pop3/DotStuffer.h"
 #include "proxy/pop3/SessionSink.h"
 #include "proxy/sasl/SaslMechanism.h"
+#include "proxy/sasl/SaslMechanisms.h"
 
 namespace popgate::pop3 {
 
@@ -28,10 +30,19 @@ struct SessionSettings {
   std::string implementation = "popgate";
   std::size_t maxBadCommands = 20;          // then the connection is closed
   std::size_t maxPendingInput = 64 * 1024;  // pipelined input buffered before reading pauses
-  bool stlsAvailable = false;    // the listener offers STLS (RFC 2595) and has a certificate
-  bool secure = false;           // TLS from the first byte (POP3S)
-  bool authRequiresTls = false;  // refuse USER/PASS until TLS is up
-  std::string peer;              // for logs
+  bool stlsAvailable = false;          // the listener offers STLS (RFC 2595) and has a certificate
+  bool secure = false;                 // TLS from the first byte (POP3S)
+  bool authRequiresTls = false;        // refuse USER/PASS until TLS is up
+  std::string peer;                    // for logs
+  std::string hostname = "localhost";  // in the APOP timestamp and CRAM-MD5 challenges
+  // AUTH command lines and SASL responses may be this long, CRLF included (OAuth2 tokens).
+  std::size_t maxSaslLine = CommandDecoder::kMaxSaslLine;
+  // RFC 2449 §6.5 LOGIN-DELAY (seconds) and §6.7 EXPIRE ("NEVER" or days) as CAPA lists them
+  // before login; "per user": a user's value may differ (the LoginGrant's, listed after login).
+  std::optional<std::uint32_t> loginDelay;
+  bool loginDelayPerUser = false;
+  std::optional<std::string> expire;
+  bool expirePerUser = false;
 };
 
 class Session final : private backends::BodySink {
@@ -90,13 +101,17 @@ class Session final : private backends::BodySink {
   void cmdRset(std::string_view args);
   void cmdStls(std::string_view args);
   void cmdAuth(std::string_view args);
+  void cmdApop(std::string_view args);
 
   // RFC 5034 AUTH: one exchange of a mechanism from the SASL table at a time.
+  sasl::SaslPolicy saslPolicy() const;
   void saslLine(std::string_view line);
   void continueSasl(sasl::SaslStep step);
+  void appendCapaPolicy(std::string& out) const;  // LOGIN-DELAY and EXPIRE
   // The login: authenticate, open the mailbox, lock it; each step asynchronous and cancelled when
-  // the session ends.
-  void startLogin(login::LoginRequest request);
+  // the session ends. `failureChallenge`: the SASL mechanism's, sent if the login is refused.
+  void startLogin(login::LoginRequest request,
+                  std::optional<std::string> failureChallenge = std::nullopt);
   void authenticated(Result<login::LoginGrant> grant);
   void openFinished(Result<std::vector<backends::MessageRef>> snapshot);
   void locked(Result<std::unique_ptr<login::MailboxLock>> lock);
@@ -125,11 +140,18 @@ class Session final : private backends::BodySink {
   bool tlsActive_ = false;
   bool tlsStarting_ = false;                   // STLS answered; input waits for the handshake
   std::unique_ptr<sasl::SaslMechanism> sasl_;  // an AUTH exchange waits for the client's line
+  // The bearer error report (RFC 7628 §3.2.2): kept from the mechanism across the asynchronous
+  // login; once sent, the -ERR that answers the client's next line, whatever it is.
+  std::optional<std::string> failureChallenge_;
+  std::optional<std::string> failureReply_;
+  std::string apopTimestamp_;  // empty: APOP is not offered on this connection
   std::size_t badCommands_ = 0;
 
   std::optional<std::string> user_;
   std::string lockKey_;
-  std::string loginName_;  // for logs; never the password
+  std::string loginName_;                           // for logs; never the password
+  std::optional<std::uint32_t> grantedLoginDelay_;  // this user's, from the LoginGrant
+  std::optional<std::string> grantedExpire_;
   std::unique_ptr<backends::Mailbox> mailbox_;
   std::vector<std::unique_ptr<backends::Mailbox>> retired_;  // freed outside their callbacks
   Pending loginStep_;  // the login step under way (authentication or lock); reset cancels it

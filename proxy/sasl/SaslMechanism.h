@@ -36,6 +36,11 @@ struct SaslStep {
   }
 };
 
+// What a mechanism may need from the connection to start.
+struct SaslContext {
+  std::string_view hostname = "localhost";  // the server's name in challenges (CRAM-MD5)
+};
+
 class SaslMechanism {
  public:
   virtual ~SaslMechanism() = default;
@@ -44,6 +49,11 @@ class SaslMechanism {
   virtual SaslStep start(std::optional<std::string_view> initial) = 0;
   // Each later client response, decoded.
   virtual SaslStep next(std::string_view response) = 0;
+  // When the login with this exchange's credentials is refused (ErrorCode::Auth): a last
+  // challenge (raw bytes) to send before the -ERR, whose reply the client must send and the
+  // session ignores; nullopt answers -ERR at once. Bearer mechanisms use it for their error
+  // report (RFC 7628 §3.2.2). Asked once the exchange is Done, before the login starts.
+  virtual std::optional<std::string> failureChallenge() const { return std::nullopt; }
 };
 
 }  // namespace popgate::sasl

@@ -3,6 +3,7 @@
 // `failure`); the upstream user is "<login>@upstream" with the client's password, and the lock
 // key "lock:<login>", so two sessions with the same login contend for one lock. The answer comes
 // from the executor (answer Soon), or never, until the test calls answer() (answer Held).
+// `loginAbilities` is what abilities() reports; `loginDelay` and `expire` go into every grant.
 
 #include <gtest/gtest.h>
 
@@ -36,6 +37,8 @@ class FakeAuthenticator final : public login::Authenticator {
     return std::make_unique<HeldHandle>(held, cancelled);
   }
 
+  login::LoginAbilities abilities() const override { return loginAbilities; }
+
   // Answers the logins held so far (Answer::Held) that were not cancelled.
   void answerHeld() {
     auto held = std::move(held_);
@@ -55,10 +58,12 @@ class FakeAuthenticator final : public login::Authenticator {
 
   Answer answer = Answer::Soon;
   std::optional<Error> failure;               // when set, logins fail with it
-  std::optional<std::uint32_t> loginDelay;    // granted with every login (RFC 2449 LOGIN-DELAY)
   std::vector<std::string> logins;            // every name asked for
   std::vector<login::LoginRequest> requests;  // and the whole requests
   int cancelled = 0;                          // held logins cancelled before their answer
+  login::LoginAbilities loginAbilities;
+  std::optional<std::uint32_t> loginDelay;  // granted to every login
+  std::optional<std::string> expire;
   MailboxLog log;
 
  private:
@@ -85,8 +90,11 @@ class FakeAuthenticator final : public login::Authenticator {
     grant.credentials.user = request.login + "@upstream";
     if (auto* password = std::get_if<login::PasswordProof>(&request.proof))
       grant.credentials.secret = backends::PasswordCredential{password->password};
+    if (auto* bearer = std::get_if<login::BearerProof>(&request.proof))
+      grant.credentials.secret = backends::TokenCredential{bearer->token};
     grant.lockKey = "lock:" + request.login;
     grant.loginDelay = loginDelay;
+    grant.expire = expire;
     return grant;
   }
 

@@ -238,13 +238,54 @@ TEST(CommandDecoderTest, RawLineIsReturnedAsIs) {
   EXPECT_EQ(decoder.nextRawLine(line), DecodeStatus::NeedMore);
 }
 
-TEST(CommandDecoderTest, RawLineHasTheSameLengthLimit) {
-  CommandDecoder decoder;
+TEST(CommandDecoderTest, RawLinesHaveTheSaslLengthLimit) {
+  // CRLF included, as for commands.
+  CommandDecoder decoder(1000);
   std::string line;
-  decoder.feed(std::string(400, 'A') + "\r\nabc\r\n");
+  decoder.feed(std::string(998, 'A') + "\r\n" + std::string(999, 'B') + "\r\nabc\r\n");
+  ASSERT_EQ(decoder.nextRawLine(line), DecodeStatus::Command);
+  EXPECT_EQ(line, std::string(998, 'A'));
   EXPECT_EQ(decoder.nextRawLine(line), DecodeStatus::LineTooLong);
   ASSERT_EQ(decoder.nextRawLine(line), DecodeStatus::Command);
   EXPECT_EQ(line, "abc");
+}
+
+TEST(CommandDecoderTest, AnOverlongRawLineIsNotBuffered) {
+  CommandDecoder decoder(1000);
+  std::string line;
+  decoder.feed(std::string(600, 'A'));
+  EXPECT_EQ(decoder.nextRawLine(line), DecodeStatus::NeedMore);
+  decoder.feed(std::string(600, 'A'));
+  EXPECT_EQ(decoder.nextRawLine(line), DecodeStatus::LineTooLong);
+  EXPECT_EQ(decoder.buffered(), 0u);
+  decoder.feed(std::string(5000, 'A'));
+  EXPECT_EQ(decoder.nextRawLine(line), DecodeStatus::NeedMore);
+  EXPECT_EQ(decoder.buffered(), 0u);
+  decoder.feed("A\r\n*\r\n");
+  ASSERT_EQ(decoder.nextRawLine(line), DecodeStatus::Command);
+  EXPECT_EQ(line, "*");
+}
+
+TEST(CommandDecoderTest, AnAuthLineMayBeAsLongAsASaslLine) {
+  CommandDecoder decoder(1000);
+  std::string initial(990, 'x');  // "auth xoauth2 " + 990 + CRLF: 1005 octets
+  std::string ok = "auth XOAUTH2 " + std::string(985, 'x') + "\r\n";  // 1000 octets
+  ASSERT_EQ(ok.size(), 1000u);
+  Command command;
+  // One byte at a time: the limit is decided on the first bytes, before the line's end.
+  for (char c : ok) decoder.feed(std::string_view(&c, 1));
+  ASSERT_EQ(decoder.next(command), DecodeStatus::Command);
+  EXPECT_EQ(command.verb, "AUTH");
+  EXPECT_EQ(command.rest, "XOAUTH2 " + std::string(985, 'x'));
+  decoder.feed("AUTH XOAUTH2 " + initial + "\r\nNOOP\r\n");
+  EXPECT_EQ(decoder.next(command), DecodeStatus::LineTooLong);
+  ASSERT_EQ(decoder.next(command), DecodeStatus::Command);
+  EXPECT_EQ(command.verb, "NOOP");
+  // Any other verb keeps RFC 2449's 255 octets.
+  decoder.feed("USER " + std::string(300, 'u') + "\r\n");
+  EXPECT_EQ(decoder.next(command), DecodeStatus::LineTooLong);
+  // The default SASL bound: 16384 octets.
+  EXPECT_EQ(CommandDecoder::kMaxSaslLine, 16384u);
 }
 
 TEST(CommandDecoderTest, NothingFedDecodesNothing) {

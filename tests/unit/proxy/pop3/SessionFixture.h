@@ -36,10 +36,14 @@ class SessionTest : public ::testing::Test {
 
   // A fresh session (with `settings`); the greeting is checked and consumed.
   void restart(SessionSettings settings) {
+    EXPECT_EQ(restartWithGreeting(std::move(settings)), "+OK POP3 gateway ready.\r\n");
+  }
+  // A fresh session; returns its greeting.
+  std::string restartWithGreeting(SessionSettings settings) {
     session_.reset();
     session_ = std::make_unique<Session>(sink_, authenticator_, lockService_, std::move(settings));
     session_->start();
-    EXPECT_EQ(sink_.take(), "+OK POP3 gateway ready.\r\n");
+    return sink_.take();
   }
 
   static std::vector<backends::MessageRef> threeMessages() {

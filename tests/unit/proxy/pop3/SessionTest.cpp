@@ -205,7 +205,7 @@ TEST_F(SessionTest, UnknownAndMalformedCommands) {
     C: STLS
     S: -ERR STLS is not available here.
     C: APOP alice 0123456789abcdef
-    S: -ERR Unknown command.
+    S: -ERR APOP is not available.
     C:
     S: -ERR Unknown command.
     C: 123

@@ -67,18 +67,37 @@ TEST(LoginMechanismTest, InitialResponseIsTheName) {
   EXPECT_EQ(step.challenge, "Password:");
 }
 
+std::vector<std::string_view> names(const SaslPolicy& policy) {
+  std::vector<std::string_view> out;
+  for (const auto* entry : offeredMechanisms(policy)) out.push_back(entry->name);
+  return out;
+}
+
 TEST(SaslMechanismsTest, PasswordMechanismsOnlyWherePasswordsAreAllowed) {
-  auto names = [](const SaslPolicy& policy) {
-    std::vector<std::string_view> out;
-    for (const auto* entry : offeredMechanisms(policy)) out.push_back(entry->name);
-    return out;
-  };
   EXPECT_EQ(names({true}), (std::vector<std::string_view>{"PLAIN", "LOGIN"}));
   EXPECT_TRUE(names({false}).empty());
   ASSERT_NE(findMechanism("plain", {true}), nullptr);
   EXPECT_EQ(findMechanism("plain", {true})->name, "PLAIN");
   EXPECT_EQ(findMechanism("PLAIN", {false}), nullptr);
-  EXPECT_EQ(findMechanism("CRAM-MD5", {true}), nullptr);
+  EXPECT_EQ(findMechanism("CRAM-MD5", {true}), nullptr);  // the authenticator cannot check it
+  EXPECT_EQ(findMechanism("DIGEST-MD5", {true}), nullptr);
+}
+
+TEST(SaslMechanismsTest, OnlyWhatTheAuthenticatorCanCheck) {
+  using Names = std::vector<std::string_view>;
+  login::LoginAbilities all{.passwords = true, .challengeResponse = true, .bearerTokens = true};
+  EXPECT_EQ(names({true, all}), (Names{"OAUTHBEARER", "XOAUTH2", "CRAM-MD5", "PLAIN", "LOGIN"}));
+  // Before TLS where plaintext login is refused: a bearer token is as reusable as a password.
+  EXPECT_EQ(names({false, all}), (Names{"CRAM-MD5"}));
+  login::LoginAbilities tokens{.passwords = false, .bearerTokens = true};
+  EXPECT_EQ(names({true, tokens}), (Names{"OAUTHBEARER", "XOAUTH2"}));
+  EXPECT_TRUE(names({false, tokens}).empty());
+  login::LoginAbilities secrets{.passwords = true, .challengeResponse = true};
+  EXPECT_EQ(names({true, secrets}), (Names{"CRAM-MD5", "PLAIN", "LOGIN"}));
+  EXPECT_EQ(names({true, {.passwords = false}}), Names{});
+  EXPECT_NE(findMechanism("xoauth2", {true, tokens}), nullptr);
+  EXPECT_EQ(findMechanism("xoauth2", {false, tokens}), nullptr);
+  EXPECT_EQ(findMechanism("plain", {true, tokens}), nullptr);
 }
 
 }  // namespace
