@@ -15,6 +15,16 @@ class ImapBackend final : public backends::Backend {
   std::unique_ptr<backends::Mailbox> newMailbox() override {
     return std::make_unique<ImapMailbox>(loop_, settings_);
   }
+  std::unique_ptr<backends::Mailbox> newMailboxAt(const std::string& host,
+                                                  std::uint16_t port) override {
+    // Everything else as configured (TLS mode and CA, timeouts, mailbox, uidl_format, ...);
+    // the certificate must name the host that the lookup gave.
+    ImapSettings elsewhere = settings_;
+    elsewhere.host = host;
+    elsewhere.port = port;
+    elsewhere.tlsServerName = host;
+    return std::make_unique<ImapMailbox>(loop_, std::move(elsewhere));
+  }
 
  private:
   uv_loop_t* loop_;
@@ -32,6 +42,19 @@ class ImapBackendDefinition final : public backends::BackendDefinition {
  private:
   ImapSettings settings_;
 };
+
+void readTokenMechanism(config::ConfigReader& r, const YAML::Node& node, TokenMechanism& out) {
+  std::string mechanism;
+  if (!r.scalar(node, "token_mechanism", mechanism)) return;
+  if (mechanism == "auto")
+    out = TokenMechanism::Auto;
+  else if (mechanism == "xoauth2")
+    out = TokenMechanism::XOAuth2;
+  else if (mechanism == "oauthbearer")
+    out = TokenMechanism::OAuthBearer;
+  else
+    r.problem(node, "token_mechanism must be auto, xoauth2 or oauthbearer");
+}
 
 void readTlsMode(config::ConfigReader& r, const YAML::Node& node, ImapTls& out) {
   std::string mode;
@@ -59,6 +82,7 @@ std::shared_ptr<const backends::BackendDefinition> parseImapBackend(config::Conf
                                  "command_timeout_s",
                                  "read_ahead_bytes",
                                  "uidl_format",
+                                 "token_mechanism",
                                  "tls"};
   known.insert(config::tlsClientKeys().begin(), config::tlsClientKeys().end());
   r.mapping(body, "backend", known);
@@ -93,6 +117,8 @@ std::shared_ptr<const backends::BackendDefinition> parseImapBackend(config::Conf
         r.problem(body["uidl_format"], format.error().detail);
     }
   }
+  if (body["token_mechanism"])
+    readTokenMechanism(r, body["token_mechanism"], settings.tokenMechanism);
   if (body["tls"]) readTlsMode(r, body["tls"], settings.tls);
   net::TlsClientSettings tlsClient;
   config::readTlsClient(r, body, settings.host, tlsClient);

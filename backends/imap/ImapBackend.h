@@ -11,6 +11,8 @@
 //     command_timeout_s: 60
 //     read_ahead_bytes: 262144    # 0 turns read-ahead off; at most 16 MiB
 //     uidl_format: dovecot        # dovecot | cyrus | courier | a template (UidlFormat.h)
+//     token_mechanism: auto       # auto | xoauth2 | oauthbearer, for OAuth2 logins: auto
+//                                 # takes OAUTHBEARER (RFC 7628) when offered, else XOAUTH2
 
 #include <memory>
 #include <string>

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "backends/imap/ImapLogin.h"
 #include "lib/common/Ascii.h"
 #include "lib/common/Decimal.h"
 #include "lib/net/TlsStream.h"
@@ -26,6 +27,14 @@ std::set<std::string> parseCapabilities(std::string_view list) {
     pos = end + 1;
   }
   return caps;
+}
+
+// A command of one line that needs only its completion.
+ImapCommand oneLine(std::string text, std::function<void(Result<ImapHead>)> onDone = nullptr) {
+  ImapCommand command;
+  command.parts = {std::move(text)};
+  command.onDone = std::move(onDone);
+  return command;
 }
 
 }  // namespace
@@ -95,13 +104,16 @@ void ImapMailbox::greeted(Result<ImapHead> greeting, backends::Credentials crede
 
 std::unique_ptr<net::ByteStream> ImapMailbox::wrapTls(std::unique_ptr<net::ByteStream> plain) {
   // Verification failures surface as a closed stream whose reason names the failure.
-  return std::make_unique<net::TlsStream>(
-      loop_, std::move(plain), settings_.tlsContext->newSession(), net::TlsStream::Role::Client);
+  auto session = settings_.tlsServerName.empty()
+                     ? settings_.tlsContext->newSession()
+                     : settings_.tlsContext->newSession(settings_.tlsServerName);
+  return std::make_unique<net::TlsStream>(loop_, std::move(plain), std::move(session),
+                                          net::TlsStream::Role::Client);
 }
 
 void ImapMailbox::startTls(backends::Credentials credentials) {
   auto upgrade = [this, credentials]() {
-    ImapCommand command{{"STARTTLS"}, {}, {}, {}, {}, {}};
+    ImapCommand command = oneLine("STARTTLS");
     command.onDone = [this, credentials](Result<ImapHead> reply) {
       if (!isOk(reply)) {
         return finishOpen(
@@ -124,47 +136,33 @@ void ImapMailbox::startTls(backends::Credentials credentials) {
     upgrade();
   };
   if (!capabilities_.empty()) return requireStartTls();
-  connection_->send(ImapCommand{
-      {"CAPABILITY"}, {}, {}, {}, {}, [this, requireStartTls](Result<ImapHead> reply) {
-        if (!isOk(reply)) {
-          return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP CAPABILITY failed"}
-                                  : reply.error());
-        }
-        requireStartTls();
-      }});
+  connection_->send(oneLine("CAPABILITY", [this, requireStartTls](Result<ImapHead> reply) {
+    if (!isOk(reply)) {
+      return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP CAPABILITY failed"}
+                              : reply.error());
+    }
+    requireStartTls();
+  }));
 }
 
 void ImapMailbox::afterTls(backends::Credentials credentials) {
-  connection_->send(ImapCommand{
-      {"CAPABILITY"}, {}, {}, {}, {}, [this, credentials](Result<ImapHead> reply) {
-        if (!isOk(reply)) {
-          return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP CAPABILITY failed"}
-                                  : reply.error());
-        }
-        login(credentials);
-      }});
+  connection_->send(oneLine("CAPABILITY", [this, credentials](Result<ImapHead> reply) {
+    if (!isOk(reply)) {
+      return finishOpen(reply ? Error{ErrorCode::Temporary, "IMAP CAPABILITY failed"}
+                              : reply.error());
+    }
+    login(credentials);
+  }));
 }
 
 void ImapMailbox::login(const backends::Credentials& credentials) {
-  const std::string* password = credentials.password();
-  if (!password) {
-    // Master-user and OAuth2 logins upstream come with the login issue (AUTHENTICATE PLAIN with
-    // an authorization identity, XOAUTH2); until then only the user's own password is sent.
-    return finishOpen(
-        Error{ErrorCode::Permanent, "this IMAP backend logs in with the user's password only"});
-  }
-  if (capabilities_.count("LOGINDISABLED")) {
-    return finishOpen(Error{ErrorCode::Permanent, "IMAP server disables LOGIN without TLS"});
-  }
   bool literalPlus = capabilities_.count("LITERAL+") > 0;
-  ImapCommand loginCommand;
-  loginCommand.parts = ImapCommandText(literalPlus)
-                           .raw("LOGIN ")
-                           .string(credentials.user)
-                           .raw(" ")
-                           .string(*password)
-                           .take();
-  loginCommand.onDone = [this, literalPlus](Result<ImapHead> reply) {
+  auto made = makeImapLogin(
+      credentials, capabilities_,
+      ImapLoginTarget{settings_.host, settings_.port, settings_.tokenMechanism, literalPlus});
+  if (!made) return finishOpen(made.error());
+  ImapLogin login = std::move(made.value());
+  login.command.onDone = [this, literalPlus, challenge = login.challenge](Result<ImapHead> reply) {
     if (!reply) return finishOpen(reply.error());
     const ImapHead& head = reply.value();
     if (head.keyword == "OK") {
@@ -174,14 +172,12 @@ void ImapMailbox::login(const backends::Credentials& credentials) {
       }
       return listMessages(literalPlus);
     }
-    // RFC 5530: UNAVAILABLE means the server could not check, not that the password is wrong.
-    bool temporary = head.code == "UNAVAILABLE" || head.code == "SERVERBUG";
-    finishOpen(Error{temporary ? ErrorCode::Temporary : ErrorCode::Auth, head.text});
+    finishOpen(loginRefused(head, *challenge));
   };
-  // Nothing goes out behind LOGIN before its tagged OK: a login is a change of state, and
+  // Nothing goes out behind the login before its tagged OK: a login is a change of state, and
   // Courier's imaplogin hands the connection to imapd after it, dropping whatever was pipelined
   // (RFC 3501 §5.5 allows pipelining only where the server need not wait). One round trip more.
-  connection_->send(std::move(loginCommand));
+  connection_->send(std::move(login.command));
 }
 
 void ImapMailbox::listMessages(bool literalPlus) {
@@ -278,12 +274,11 @@ void ImapMailbox::commitNow(const std::vector<backends::MessageRef>& toDelete, D
   if (uids.empty()) return logout(std::move(done), Ok{});
   if (capabilitiesAfterLogin_) return deleteMarked(std::move(uids), std::move(done));
   // Capabilities may change at login (RFC 3501 §6.2.3): ask again before relying on UIDPLUS.
-  connection_->send(ImapCommand{
-      {"CAPABILITY"}, {}, {}, {}, {}, [this, uids, done](Result<ImapHead> reply) mutable {
-        if (!reply) return done(reply.error());
-        capabilitiesAfterLogin_ = true;
-        deleteMarked(std::move(uids), std::move(done));
-      }});
+  connection_->send(oneLine("CAPABILITY", [this, uids, done](Result<ImapHead> reply) mutable {
+    if (!reply) return done(reply.error());
+    capabilitiesAfterLogin_ = true;
+    deleteMarked(std::move(uids), std::move(done));
+  }));
 }
 
 void ImapMailbox::deleteMarked(std::vector<std::uint32_t> uids, Done done) {
@@ -317,18 +312,16 @@ void ImapMailbox::deleteMarked(std::vector<std::uint32_t> uids, Done done) {
 }
 
 void ImapMailbox::storeAndExpunge(const std::string& set, Done done) {
-  ImapCommand store{
-      {fmt::format("UID STORE {} +FLAGS.SILENT (\\Deleted)", set)}, {}, {}, {}, {}, {}};
+  ImapCommand store = oneLine(fmt::format("UID STORE {} +FLAGS.SILENT (\\Deleted)", set));
   store.onDone = [this, set, done](Result<ImapHead> stored) mutable {
     if (!isOk(stored)) {
       return logout(std::move(done), Error{ErrorCode::Temporary, "STORE \\Deleted failed"});
     }
-    ImapCommand expunge{{"UID EXPUNGE " + set}, {}, {}, {}, {}, {}};
+    ImapCommand expunge = oneLine("UID EXPUNGE " + set);
     expunge.onDone = [this, set, done](Result<ImapHead> expunged) mutable {
       if (isOk(expunged)) return logout(std::move(done), Ok{});
       // Undo the flags so that no later EXPUNGE by another client removes them.
-      ImapCommand undo{
-          {fmt::format("UID STORE {} -FLAGS.SILENT (\\Deleted)", set)}, {}, {}, {}, {}, {}};
+      ImapCommand undo = oneLine(fmt::format("UID STORE {} -FLAGS.SILENT (\\Deleted)", set));
       undo.onDone = [this, done](Result<ImapHead>) mutable {
         logout(std::move(done), Error{ErrorCode::Temporary, "UID EXPUNGE failed"});
       };
@@ -343,7 +336,7 @@ void ImapMailbox::logout(Done done, Status outcome) {
   // The outcome is known: LOGOUT's answer adds nothing, so the client's +OK (or -ERR) does not
   // wait for it. The command still leaves before the connection closes (TcpStream sends what it
   // gathered when it is destroyed), so the server logs a clean logout.
-  connection_->send(ImapCommand{{"LOGOUT"}, {}, {}, {}, {}, {}});
+  connection_->send(oneLine("LOGOUT"));
   soon_.start(std::chrono::milliseconds(0),
               [done = std::move(done), outcome = std::move(outcome)] { done(outcome); });
 }

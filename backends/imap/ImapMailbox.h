@@ -1,6 +1,8 @@
 #pragma once
 // backends::Mailbox over IMAP4rev1 (RFC 3501) with UIDPLUS (RFC 4315): one upstream connection
-// per POP3 session. After LOGIN's OK, EXAMINE and the snapshot FETCH go in one round trip.
+// per POP3 session. It logs in as ImapLogin.h describes (LOGIN, SASL PLAIN, a master user,
+// XOAUTH2 or OAUTHBEARER); after the login's OK, EXAMINE and the snapshot FETCH go in one
+// round trip.
 
 #include <uv.h>
 
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "backends/imap/ImapFetch.h"
+#include "backends/imap/ImapLogin.h"
 #include "backends/imap/ImapReadAhead.h"
 #include "backends/imap/UidlFormat.h"
 #include "backends/mailbox/Mailbox.h"
@@ -38,6 +41,10 @@ struct ImapSettings {
   // Bytes of messages fetched ahead of sequential RETRs and held per session (0: off).
   std::uint64_t readAheadBytes = 256 * 1024;
   UidlFormat uidlFormat;  // dovecot's, unless uidl_format says otherwise
+  TokenMechanism tokenMechanism = TokenMechanism::Auto;  // for a TokenCredential
+  // The name the upstream's certificate must carry (and SNI); empty: the TLS context's own
+  // (server_name, else host). Set when a mailbox is pointed at another host (newMailboxAt).
+  std::string tlsServerName;
 };
 
 class ImapMailbox final : public backends::Mailbox, private ImapConnection::Listener {

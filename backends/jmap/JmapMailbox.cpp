@@ -39,9 +39,9 @@ void JmapMailbox::open(const backends::Credentials& credentials, SnapshotDone do
   } else if (const auto* token = std::get_if<backends::TokenCredential>(&credentials.secret)) {
     authorization_ = "Bearer " + token->token;
   } else {
-    // A master user needs a store-specific impersonation that JMAP does not define.
+    // A master user needs a store-specific impersonation that JMAP (RFC 8620) does not define.
     later_.start(std::chrono::milliseconds(0), [this] {
-      openFailed(Error{ErrorCode::Permanent, "a JMAP backend takes a password or a token"});
+      openFailed(Error{ErrorCode::Permanent, "JMAP has no master-user login"});
     });
     return;
   }
@@ -238,8 +238,8 @@ void JmapMailbox::commit(const std::vector<backends::MessageRef>& toDelete, Done
       spdlog::warn("JMAP: {} not removed for {}: {}", destroy ? "destroy" : "move to trash",
                    logText(user_), logText(failure));
     }
-    std::string count = std::to_string(ids.size() - removed) + " of " +
-                        std::to_string(ids.size()) + " deleted messages were not removed.";
+    std::string count = std::to_string(ids.size() - removed) + " of " + std::to_string(ids.size()) +
+                        " deleted messages were not removed.";
     done(Error{ErrorCode::Temporary, "JMAP: " + count, count});
   });
 }

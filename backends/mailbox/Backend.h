@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,13 @@ class Backend {
   virtual ~Backend() = default;
   // A mailbox for one POP3 session, not yet opened.
   virtual std::unique_ptr<Mailbox> newMailbox() = 0;
+  // A mailbox with the same settings on another server of this kind, for a login lookup that
+  // names the server (auth_http's Auth-Server and Auth-Port); the TLS name checked is `host`.
+  // Null: this kind cannot be pointed at another server.
+  virtual std::unique_ptr<Mailbox> newMailboxAt(const std::string& /*host*/,
+                                                std::uint16_t /*port*/) {
+    return nullptr;
+  }
 };
 
 class BackendDefinition {

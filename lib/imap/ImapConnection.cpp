@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "lib/imap/ImapTrace.h"
@@ -79,12 +80,36 @@ void ImapConnection::uncork() {
 void ImapConnection::pump() {
   // Pipelining (RFC 3501 §5.5): send every queued command, but stop at one that waits for a
   // continuation request before its literal may follow.
+  // An AUTHENTICATE holds back what follows until its tagged answer (RFC 3501 §6.2.2).
   for (Pending& pending : pending_) {
-    if (pending.partsSent == pending.command.parts.size()) continue;
+    bool sasl = static_cast<bool>(pending.command.onContinuation);
+    if (pending.partsSent == pending.command.parts.size()) {
+      if (sasl) return;
+      continue;
+    }
     if (pending.partsSent > 0) return;  // waiting for "+"
     writePart(pending);
-    if (pending.partsSent < pending.command.parts.size()) return;
+    if (pending.partsSent < pending.command.parts.size() || sasl) return;
   }
+}
+
+bool ImapConnection::answerSasl(const ImapResponse& response) {
+  for (Pending& pending : pending_) {
+    if (pending.partsSent < pending.command.parts.size()) return false;  // a literal's "+"
+    if (!pending.command.onContinuation) continue;
+    // "+ " then base64 (RFC 3501 §7.5); a bare "+" (some servers) is an empty challenge.
+    std::string_view text = response.segments[0];
+    text.remove_prefix(std::min<std::size_t>(text.size(), 2));
+    std::string line = pending.command.onContinuation(text);
+    if (spdlog::should_log(spdlog::level::trace)) {
+      spdlog::trace("imap {} C: {}", stream_->peerAddress(), traceSaslResponse(line));
+    }
+    writing_ = true;
+    stream_->write(line + "\r\n");
+    writing_ = false;
+    return true;
+  }
+  return false;
 }
 
 void ImapConnection::pauseReading() {
@@ -185,6 +210,7 @@ void ImapConnection::onResponse(ImapResponse& response) {
     return;
   }
   if (head.tag == "+") {
+    if (answerSasl(response)) return;
     for (Pending& pending : pending_) {
       if (pending.partsSent > 0 && pending.partsSent < pending.command.parts.size()) {
         writePart(pending);
@@ -206,7 +232,9 @@ void ImapConnection::onResponse(ImapResponse& response) {
     ImapCommand command = std::move(it->command);
     bool unsent = it->partsSent < command.parts.size();
     pending_.erase(it);
-    if (unsent) pump();  // a NO instead of "+": the rest of that command is never sent
+    // A NO instead of "+": the rest of that command is never sent. An AUTHENTICATE's answer
+    // releases the commands it held back.
+    if (unsent || command.onContinuation) pump();
     armTimer();
     if (command.onDone) command.onDone(head);
     return;

@@ -1,9 +1,10 @@
 #pragma once
 // An IMAP client connection on the event loop: generates tags, keeps the queue of commands sent
 // and waiting for their tagged completion (pipelined), sends literal parts on continuation
-// requests, hands untagged data and literals to the oldest pending command, and bounds every
-// wait with a timeout. It never resends a command after a failure: a lost connection fails
-// every pending command, so a STORE or EXPUNGE is never replayed behind the caller's back.
+// requests, hands untagged data and literals to the oldest pending command, carries SASL
+// exchanges (RFC 3501 §6.2.2: the server's "+" lines to the command, its answers back), and
+// bounds every wait with a timeout. It never resends a command after a failure: a lost connection
+// fails every pending command, so a STORE or EXPUNGE is never replayed behind the caller's back.
 
 #include <uv.h>
 
@@ -30,6 +31,12 @@ struct ImapCommand {
   std::function<void(const ImapResponse&, const ImapHead&)> onUntagged;
   // The tagged completion (OK, NO or BAD in head.keyword), or an error if the connection failed.
   std::function<void(Result<ImapHead>)> onDone;
+  // Makes this an AUTHENTICATE (RFC 3501 §6.2.2): every continuation request ("+ <base64>")
+  // the server sends once the command is out is handed over as the text after "+ ", and the
+  // returned line (without CRLF) is sent back. No later command is sent until the tagged
+  // answer, since until then every line the client sends belongs to the exchange. The trace
+  // shows each such line as *** (they carry passwords and tokens).
+  std::function<std::string(std::string_view)> onContinuation;
 };
 
 class ImapConnection final : private net::StreamHandler, private ImapResponseParser::Handler {
@@ -69,6 +76,7 @@ class ImapConnection final : private net::StreamHandler, private ImapResponsePar
 
   void pump();
   void writePart(Pending& pending);
+  bool answerSasl(const ImapResponse& response);
   void armTimer();
   void fail(Error error);
   Pending* oldest() { return pending_.empty() ? nullptr : &pending_.front(); }

@@ -25,6 +25,10 @@ std::string traceCommand(const std::string& tag, const std::vector<std::string>&
   return logText(text, kMaxTraceLine);
 }
 
+std::string traceSaslResponse(std::string_view /*line*/) {
+  return "***";
+}
+
 std::string traceResponse(const ImapResponse& response) {
   std::string text;
   for (std::size_t i = 0; i < response.segments.size(); ++i) {

@@ -1,6 +1,7 @@
 #pragma once
 // Runs the real ImapMailbox against ScriptedImapServer on one loop. The server answers like
-// Dovecot 2.3 from a small message list unless a test's `override_` handles a command first.
+// Dovecot 2.3 (its greeting offers SASL-IR and AUTH=PLAIN) from a small message list unless a
+// test's `override_` handles a command first.
 // Every operation is started with inCall_ set, and every callback checks that it is not.
 
 #include <gtest/gtest.h>
@@ -93,6 +94,7 @@ class ImapMailboxTest : public ::testing::Test {
       "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT LITERAL+ "
       "UIDPLUS MOVE NAMESPACE CONDSTORE QRESYNC";
   std::optional<std::string> loginReply_;  // the tagged reply to LOGIN after the tag
+  std::optional<std::string> saslTag_;     // an AUTHENTICATE waiting for the client's line
   std::vector<std::pair<std::uint32_t, std::string>> messages_;  // (UID, content), by sequence
   std::function<bool(const Command&)> override_;
   std::uint64_t readAheadBytes_ = ImapSettings{}.readAheadBytes;

@@ -47,9 +47,9 @@ TEST_F(ImapMailboxLifetimeTest, DestroyedWhileWaitingForTheGreeting) {
 }
 
 TEST_F(ImapMailboxLifetimeTest, DestroyedWhileLoggingIn) {
-  override_ = [&](const Command& command) { return command.text.starts_with("LOGIN"); };
+  override_ = [&](const Command& command) { return command.text.starts_with("AUTHENTICATE"); };
   startOpen();
-  ASSERT_TRUE(runner_.runUntil([&] { return server_.sawCommand("LOGIN"); }));
+  ASSERT_TRUE(runner_.runUntil([&] { return server_.sawCommand("AUTHENTICATE"); }));
   destroyAndRun();
   expectNoCallbacks();
 }
