@@ -7,7 +7,9 @@
 // never interpreted (popgate logs users in upstream, it runs nothing as them). Everything after
 // the seventh colon is one field of space-separated `key=value` pairs (a bare `key` has an empty
 // value), as Dovecot joins the remaining fields with ':' before splitting them at spaces.
-// Blank lines and lines starting with '#' are skipped; a CR before the LF is dropped.
+// Dovecot's old layout (an empty eighth field, then a mail location) is not recognised: its
+// fields are read as extra fields. Blank lines and lines starting with '#' are skipped; a CR
+// before the LF is dropped.
 //
 // User names are compared as Dovecot's passwd-file does: byte for byte, case as written (its
 // hash table uses strcmp; any lower-casing is Dovecot's auth_username_format, applied to the
