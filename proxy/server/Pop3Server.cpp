@@ -8,11 +8,56 @@
 
 namespace popgate::server {
 
+namespace {
+
+// What CAPA announces before login (RFC 2449 LOGIN-DELAY, EXPIRE): the smallest value over
+// the backends a login may reach, with USER when they differ; after login, the user's own.
+void announceLoginPolicy(const config::Config& config, pop3::SessionSettings& out) {
+  std::optional<std::uint32_t> minDelay;
+  std::optional<std::uint32_t> maxDelay;
+  std::optional<std::string> expire;
+  std::optional<long> minDays;  // NEVER is longer than any number of days
+  bool expireDiffers = false;
+  bool first = true;
+  for (const auto& [name, definition] : config.backends) {
+    auto it = config.logins.find(name);
+    std::uint32_t delay = it != config.logins.end() ? it->second.loginDelay.value_or(0) : 0;
+    std::string days = it != config.logins.end() ? it->second.expire.value_or("") : "";
+    minDelay = std::min(minDelay.value_or(delay), delay);
+    maxDelay = std::max(maxDelay.value_or(delay), delay);
+    if (!first && days != expire.value_or("")) expireDiffers = true;
+    if (first) expire = days;
+    first = false;
+    if (!days.empty() && days != "NEVER") {
+      long value = std::stol(days);
+      minDays = std::min(minDays.value_or(value), value);
+    }
+  }
+  if (maxDelay.value_or(0) > 0) {
+    out.loginDelay = minDelay;
+    out.loginDelayPerUser = minDelay != maxDelay;
+  }
+  if (expire && (!expire->empty() || expireDiffers)) {
+    out.expire = minDays ? std::to_string(*minDays) : std::string("NEVER");
+    out.expirePerUser = expireDiffers;
+  }
+}
+
+std::string hostName() {
+  char name[256];
+  std::size_t size = sizeof(name);
+  if (uv_os_gethostname(name, &size) != 0) return "localhost";
+  return std::string(name, size);
+}
+
+}  // namespace
+
 Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, SharedServices& shared,
                        std::shared_ptr<const net::TlsServerContext> tls)
     : loop_(loop),
       config_(config),
       shared_(shared),
+      hostname_(hostName()),
       login_(loop, config, shared),
       deleter_(loop),
       tls_(std::move(tls)),
@@ -74,6 +119,8 @@ void Pop3Server::accept(const config::ListenerConfig& listener,
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.session.loginTimeout);
   settings.session.authRequiresTls = listener.authRequiresTls;
   settings.session.maxBadCommands = config_.session.maxBadCommands;
+  settings.session.hostname = hostname_;
+  announceLoginPolicy(config_, settings.session);
   settings.slot = shared_.connections.admit(login::LoginGuard::hostOf(stream->peerAddress()));
   if (!settings.slot) settings.refusal = "Too many connections, try again later.";
   std::unique_ptr<net::ByteStream> transport = std::move(stream);

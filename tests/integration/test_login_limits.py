@@ -28,7 +28,7 @@ class LoginLimitsTest(pf.GatewayTestCase):
             "failed_logins": {"window_s": 600, "first_delay_ms": FIRST_DELAY_MS,
                               "max_delay_s": MAX_DELAY_S, "refuse_after": REFUSE_AFTER},
         }
-        config["session"] = {"idle_timeout_s": 600, "login_timeout_s": 2, "max_bad_commands": 3}
+        config["session"] = {"idle_timeout_s": 600, "max_bad_commands": 3}
         return config
 
     def timed_login(self, user, password, source=None):
@@ -94,18 +94,6 @@ class LoginLimitsTest(pf.GatewayTestCase):
                     break
             time.sleep(0.05)
 
-    def test_no_login_within_the_login_timeout_closes(self):
-        conn = self.connect()
-        conn.send("NOOP")  # activity does not extend the time to log in
-        self.assertTrue(conn.read_line().startswith(b"+OK"))
-        self.assertEqual(conn.read_line(), b"-ERR Disconnected for inactivity.\r\n")
-        conn.wait_closed(10)
-        # A session that logged in is not bound by it.
-        session = self.gateway_session(*ALICE)
-        time.sleep(2.5)
-        self.assertTrue(session.cmd("NOOP").startswith(b"+OK"))
-        session.cmd("QUIT")
-
     def test_bad_commands_close_the_connection(self):
         conn = pf.RawPop3(self.port, source="127.0.0.6")
         self.addCleanup(conn.close)
@@ -114,3 +102,28 @@ class LoginLimitsTest(pf.GatewayTestCase):
         last = conn.cmd("BOGUS")
         self.assertTrue(last.startswith(b"-ERR"), last)
         conn.wait_closed(10)
+
+
+class LoginTimeoutTest(pf.GatewayTestCase):
+
+    @classmethod
+    def gateway_config(cls):
+        config = pf.base_config(cls.sandbox.imap_port, free_port())
+        config["session"] = {"idle_timeout_s": 600, "login_timeout_s": 2}
+        return config
+
+    @property
+    def timed(self):
+        return self.gateway
+
+    def test_no_login_within_the_login_timeout_closes(self):
+        conn = self.connect(self.timed.port)
+        # Activity does not extend the time to log in.
+        self.assertTrue(conn.cmd_multi("CAPA").startswith(b"+OK"))
+        self.assertEqual(conn.read_line(), b"-ERR Disconnected for inactivity.\r\n")
+        conn.wait_closed(10)
+        # A session that logged in is not bound by it.
+        session = self.gateway_session(*ALICE, port=self.timed.port)
+        time.sleep(2.5)
+        self.assertTrue(session.cmd("NOOP").startswith(b"+OK"))
+        session.cmd("QUIT")
