@@ -16,6 +16,7 @@ class GuardedAuthenticator final : public Authenticator {
   // All three outlive this authenticator and every mailbox it granted.
   GuardedAuthenticator(Authenticator& inner, LoginGuard& guard, Executor& executor);
   [[nodiscard]] Pending authenticate(LoginRequest request, Done done) override;
+  LoginAbilities abilities() const override { return inner_.abilities(); }
 
  private:
   Authenticator& inner_;
