@@ -8,9 +8,13 @@
 
 #include "FuzzInput.h"
 #include "lib/common/Base64.h"
+#include "proxy/pop3/Apop.h"
 #include "proxy/pop3/Arguments.h"
 #include "proxy/pop3/CommandDecoder.h"
+#include "proxy/sasl/CramMd5Mechanism.h"
+#include "proxy/sasl/OAuthBearerMechanism.h"
 #include "proxy/sasl/PlainMechanism.h"
+#include "proxy/sasl/XOAuth2Mechanism.h"
 
 namespace {
 using popgate::pop3::CommandDecoder;
@@ -23,6 +27,7 @@ void parseArguments(const std::string& rest) {
     check(arg.find(' ') == std::string_view::npos);
     if (auto number = popgate::pop3::parseNumber(arg)) check(*number <= 999'999'999u);
   }
+  if (auto apop = popgate::pop3::parseApopArguments(rest)) check(apop->digest.size() == 32);
 }
 
 void parseSasl(const std::string& line) {
@@ -32,6 +37,15 @@ void parseSasl(const std::string& line) {
   check(again && *again == *decoded);
   if (auto plain = popgate::sasl::parsePlain(*decoded)) {
     check(plain->authcid.find('\0') == std::string::npos);
+  }
+  if (auto cram = popgate::sasl::parseCramMd5Response(*decoded)) {
+    check(!cram->user.empty() && cram->digest.size() == 32);
+  }
+  if (auto bearer = popgate::sasl::parseOAuthBearer(*decoded)) {
+    check(!bearer->token.empty() && bearer->token.find('\x01') == std::string::npos);
+  }
+  if (auto xoauth2 = popgate::sasl::parseXOAuth2(*decoded)) {
+    check(!xoauth2->user.empty() && xoauth2->token.find(' ') == std::string::npos);
   }
 }
 }  // namespace
@@ -49,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::string line;
         status = decoder.nextRawLine(line);
         if (status == DecodeStatus::Command) {
-          check(line.size() < CommandDecoder::kMaxLine);
+          check(line.size() < CommandDecoder::kMaxSaslLine);
           check(line.find('\n') == std::string::npos);
           parseSasl(line);
         }
@@ -60,14 +74,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           check(!command.verb.empty() && command.verb.size() <= 8);
           for (char c : command.verb) check(c >= 'A' && c <= 'Z');
           check(command.rest.find('\n') == std::string::npos);
-          check(command.rest.size() < CommandDecoder::kMaxLine);
+          // Only AUTH may be longer than RFC 2449's limit: it carries SASL initial responses.
+          check(command.rest.size() <
+                (command.verb == "AUTH" ? CommandDecoder::kMaxSaslLine : CommandDecoder::kMaxLine));
           parseArguments(command.rest);
         }
       }
       if (status == DecodeStatus::NeedMore) break;
     }
     // Everything the decoder still holds is at most one unfinished line.
-    check(decoder.buffered() < CommandDecoder::kMaxLine);
+    check(decoder.buffered() < CommandDecoder::kMaxSaslLine);
   }
   return 0;
 }

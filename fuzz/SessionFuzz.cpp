@@ -135,7 +135,9 @@ class Authenticator final : public login::Authenticator {
       done(std::move(grant));
     });
   }
+  login::LoginAbilities abilities() const override { return can; }
   Mailbox* live = nullptr;
+  login::LoginAbilities can;  // APOP, CRAM-MD5 and the bearer mechanisms as the input says
 
  private:
   Executor& executor_;
@@ -209,6 +211,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Sink sink;
   fakes::ManualExecutor loop;
   Authenticator directory(loop);
+  directory.can = {!(flags & 32), (flags & 8) != 0, (flags & 16) != 0};
   login::InProcessLocks locks;
   login::LocalLockService lockService(locks, loop);
   auto session = std::make_unique<pop3::Session>(sink, directory, lockService, settings);

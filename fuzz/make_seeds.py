@@ -46,6 +46,12 @@ write("pop3_command", "bad", pop3(
     b"\r\n \r\nuser\0x\r\nVERYLONGVERB x\r\nLIST  1\r\nRETR -1\r\nTOP 1 999999999999\r\n"
     + b"X" * 300 + b"\r\nNOOP\nnoop\r\n"))
 write("pop3_command", "sasl", pop3(b"AUTH PLAIN\r\n") + pop3(plain + b"\r\n*\r\n=\r\n", 1))
+write("pop3_command", "sasl_bearer", pop3(
+    b"AUTH XOAUTH2 " + base64.b64encode(b"user=u\x01auth=Bearer t0k\x01\x01") + b"\r\n"
+    b"AUTH OAUTHBEARER\r\n") + pop3(
+    base64.b64encode(b"n,a=u=2Cv,\x01host=h\x01port=1\x01auth=Bearer t==\x01\x01") + b"\r\n"
+    + base64.b64encode(b"u 0123456789abcdef0123456789ABCDEF") + b"\r\n\x01\r\n", 1)
+    + pop3(b"APOP u 0123456789abcdef0123456789abcdef\r\nAUTH X " + b"Q" * 400 + b"\r\n"))
 write("pop3_command", "stls", pop3(b"STLS\r\nUSER injected\r\n") + pop3(b"CAPA\r\n", 0xFF))
 
 dovecot = (
@@ -70,13 +76,13 @@ write("imap_response", "odd", b"\x03" + chunks(
     b"* 4294967296 EXISTS\r\n* 1 FETCH (UID 99999999999 RFC822.SIZE 18446744073709551616)\r\n"
     b"a7 BAD {5+}\r\nabcde\r\n"))
 
-def session(steps):
+def session(steps, flags=1):
     """session: a flags byte, then steps: ("c", bytes) client input; ("ok", b) / ("fail", b)
     the store completes its operation (b: an open's message count byte, a body step's chunk);
     ("congest",) toggles the client's congestion; ("tls",) completes STLS; ("loop",) runs what the
     loop has queued (the login steps: authentication, then the mailbox lock); ("drain",) and
     ("drain_timeout",) are the server's graceful drain starting and running out."""
-    out = bytearray([1])  # STLS offered, plain, login allowed without TLS
+    out = bytearray([flags])  # 1: STLS offered, plain, login allowed without TLS
     for step in steps:
         if step[0] == "c":
             for i in range(0, len(step[1]), 40):
@@ -117,6 +123,10 @@ write("session", "drain", session([
     ("c", b"USER dana\r\nPASS w\r\n"), ("drain",), ("loop",), ("ok", b"\x02"), ("loop",),
     ("c", b"DELE 1\r\nRETR 2\r\n"), ("ok", b""), ("drain",), ("ok", body_chunk(b"b" * 30)),
     ("drain_timeout",), ("c", b"QUIT\r\n")]))
+write("session", "sasl_apop", session([  # flags 8, 16: APOP/CRAM-MD5 and bearer tokens
+    ("c", b"AUTH XOAUTH2 " + base64.b64encode(b"user=!u\x01auth=Bearer t\x01\x01") + b"\r\n"),
+    ("loop",), ("c", b"\r\nAUTH CRAM-MD5\r\n" + base64.b64encode(b"u " + b"a" * 32) + b"\r\n"),
+    ("loop",), ("ok", b"\x02"), ("loop",), ("c", b"CAPA\r\nQUIT\r\n")], flags=1 | 8 | 16))
 write("session", "stls", session([("c", b"STLS\r\nCAPA\r\n"), ("tls",), ("c", b"CAPA\r\n")]))
 write("session", "congested", session([
     ("c", b"USER carol\r\nPASS z\r\n"), ("loop",), ("ok", b"\x02"), ("loop",), ("congest",),

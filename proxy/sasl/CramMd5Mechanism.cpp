@@ -59,6 +59,7 @@ std::unique_ptr<SaslMechanism> makeCramMd5Mechanism(std::string challenge) {
 
 std::unique_ptr<SaslMechanism> makeCramMd5MechanismFor(const SaslContext& context) {
   std::uint64_t random = 0;
+  // BoringSSL's RAND_bytes always returns 1: it aborts rather than give weak bytes.
   RAND_bytes(reinterpret_cast<std::uint8_t*>(&random), sizeof random);
   auto now = std::chrono::system_clock::now().time_since_epoch();
   return makeCramMd5Mechanism(cramMd5Challenge(
