@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "proxy/login/LoginGuard.h"
+#include "proxy/login/ObservedMailbox.h"
 
 namespace popgate::login {
 
@@ -136,6 +137,16 @@ class RoutingAuthenticator::Step final : public Cancelable {
       case LoginMode::OAuth2:
         token_ = backend_->tokens->token(upstreamUser_, [this](Result<std::string> token) {
           if (!token) return finish(token.error());
+          // A token the store refuses (revoked, or expired early) leaves the cache, so the
+          // next login asks the endpoint instead of failing until the token's expiry.
+          mailbox_ = std::make_unique<ObservedMailbox>(
+              std::move(mailbox_),
+              [tokens = backend_->tokens, user = upstreamUser_, used = token.value()](
+                  const Result<std::vector<backends::MessageRef>>& opened) {
+                if (!opened && opened.error().code == ErrorCode::Auth) {
+                  tokens->invalidate(user, used);
+                }
+              });
           backends::Credentials withToken;
           withToken.user = upstreamUser_;
           withToken.secret = backends::TokenCredential{std::move(token.value())};

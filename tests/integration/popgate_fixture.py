@@ -31,6 +31,28 @@ SELFTEST = os.environ.get("POPGATE_SELFTEST") == "1"
 # milliseconds, and a long bound costs nothing when the wait succeeds.
 START_TIMEOUT_S = 60
 KILL_AFTER_S = 5
+
+# Every secret a test gives popgate (passwords, tokens, digests, AUTH payloads): no popgate log
+# may contain one, raw or in the log's escaped form, at any level. Popgate.stop() checks its log
+# (the whole suite runs at log.level trace unless a test sets another level).
+SECRETS = {password for _, password in dovecot_sandbox.USERS.items()}
+
+
+def add_secret(*secrets):
+    SECRETS.update(s for s in secrets if s)
+
+
+def log_escaped(text):
+    """What popgate's logText() makes of `text`: bytes outside printable ASCII and the
+    backslash as \\xHH."""
+    out = []
+    for byte in text.encode("utf-8"):
+        out.append(chr(byte) if 0x20 <= byte < 0x7F and byte != 0x5C else f"\\x{byte:02x}")
+    return "".join(out)
+
+
+def leaked_secrets(log):
+    return sorted(s for s in SECRETS if len(s) >= 6 and (s in log or log_escaped(s) in log))
 IO_TIMEOUT_S = 30  # per recv(); a reply that never ends fails instead of hanging
 CLIENT_TIMEOUT_S = 180  # a real client (curl, fetchmail, ...) run to completion
 TERMINATOR = b"\r\n.\r\n"
@@ -133,6 +155,7 @@ class Popgate:
         # auth_failure_delay = 0 for the same reason).
         config = dict(self.config)
         config.setdefault("limits", {"failed_logins": {"first_delay_ms": 0, "refuse_after": 0}})
+        config.setdefault("log", {"level": "trace"})
         with open(self.config_path, "w", encoding="utf-8") as f:
             f.write(to_yaml(config))
         if SELFTEST:
@@ -161,6 +184,10 @@ class Popgate:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        leaked = leaked_secrets(self.log_text())
+        if leaked:
+            raise AssertionError(f"{self.log_path} contains {len(leaked)} test secret(s): "
+                                 + ", ".join(repr(s[:3] + "...") for s in leaked))
 
     def log_text(self):
         try:
