@@ -1,7 +1,8 @@
 #pragma once
-// A Mailbox that tells an observer how open() ended, then passes the answer on unchanged: how
-// the oauth2 login mode learns that the store refused a token (to drop it from the cache, so the
-// next login fetches a fresh one). Everything else goes straight through.
+// A Mailbox that shows an observer how open() ended, and lets it reword the outcome, before
+// passing it on: how the master and oauth2 login modes learn that the store refused popgate's
+// own credential (a token to drop from the cache; a refusal that is no fault of the client's, so
+// not [AUTH]). Everything else goes straight through.
 
 #include <functional>
 #include <memory>
@@ -14,14 +15,14 @@ namespace popgate::login {
 
 class ObservedMailbox final : public backends::Mailbox {
  public:
-  using OnOpen = std::function<void(const Result<std::vector<backends::MessageRef>>&)>;
+  using OnOpen = std::function<void(Result<std::vector<backends::MessageRef>>&)>;
 
   ObservedMailbox(std::unique_ptr<backends::Mailbox> inner, OnOpen onOpen)
       : inner_(std::move(inner)), onOpen_(std::move(onOpen)) {}
 
   void open(const backends::Credentials& credentials, SnapshotDone done) override {
     inner_->open(credentials, [this, done = std::move(done)](
-                                  Result<std::vector<backends::MessageRef>> snapshot) {
+                                  Result<std::vector<backends::MessageRef>> snapshot) mutable {
       if (onOpen_) std::exchange(onOpen_, nullptr)(snapshot);
       done(std::move(snapshot));
     });

@@ -132,6 +132,7 @@ class RoutingAuthenticator::Step final : public Cancelable {
         return grant(std::move(credentials));
       }
       case LoginMode::Master:
+        observe(nullptr);
         credentials.secret = backends::MasterCredential{policy.masterUser, policy.masterPassword};
         return grant(std::move(credentials));
       case LoginMode::OAuth2:
@@ -139,14 +140,8 @@ class RoutingAuthenticator::Step final : public Cancelable {
           if (!token) return finish(token.error());
           // A token the store refuses (revoked, or expired early) leaves the cache, so the
           // next login asks the endpoint instead of failing until the token's expiry.
-          mailbox_ = std::make_unique<ObservedMailbox>(
-              std::move(mailbox_),
-              [tokens = backend_->tokens, user = upstreamUser_, used = token.value()](
-                  const Result<std::vector<backends::MessageRef>>& opened) {
-                if (!opened && opened.error().code == ErrorCode::Auth) {
-                  tokens->invalidate(user, used);
-                }
-              });
+          auto* tokens = backend_->tokens;
+          observe([tokens, user = upstreamUser_, used = token.value()] { tokens->invalidate(user, used); });
           backends::Credentials withToken;
           withToken.user = upstreamUser_;
           withToken.secret = backends::TokenCredential{std::move(token.value())};
@@ -154,6 +149,21 @@ class RoutingAuthenticator::Step final : public Cancelable {
         });
         return;
     }
+  }
+
+  // popgate checked the client and logs in with its own credential: a store that refuses it is
+  // a configuration or token trouble, never the client's wrong password (RFC 3206: [SYS/TEMP],
+  // not [AUTH], so a client does not ask its user for a new password). `refused` runs first.
+  void observe(std::function<void()> refused) {
+    mailbox_ = std::make_unique<ObservedMailbox>(
+        std::move(mailbox_), [refused = std::move(refused), name = name_](
+                                 Result<std::vector<backends::MessageRef>>& opened) {
+          if (opened || opened.error().code != ErrorCode::Auth) return;
+          if (refused) refused();
+          opened = Error{ErrorCode::Temporary,
+                         "backend '" + name + "' refused popgate's credential: " +
+                             opened.error().detail};
+        });
   }
 
   void refuse(std::string why) {

@@ -118,6 +118,18 @@ TEST_F(RoutingAuthenticatorTest, MasterChecksLocallyThenLogsInAsTheMaster) {
   EXPECT_TRUE(backend_.log.opens.empty());
 }
 
+TEST_F(RoutingAuthenticatorTest, AStoreRefusingPopgatesOwnCredentialIsTemporary) {
+  auto authenticator = make(LoginMode::Master);
+  auto grant = login(authenticator, "alice", PasswordProof{"local-secret"});
+  ASSERT_TRUE(grant);
+  std::optional<Result<std::vector<backends::MessageRef>>> opened;
+  grant.value().mailbox->open(grant.value().credentials,
+                              [&](auto snapshot) { opened = std::move(snapshot); });
+  backend_.log.live->completeOpen(Error{ErrorCode::Auth, "NO [AUTHENTICATIONFAILED]"});
+  ASSERT_TRUE(opened && !*opened);
+  EXPECT_EQ(opened->error().code, ErrorCode::Temporary) << "the client's password was right";
+}
+
 TEST_F(RoutingAuthenticatorTest, ApopAndCramMd5WorkWhereAPlaintextSecretIsKept) {
   auto authenticator = make(LoginMode::Master);
   EXPECT_TRUE(authenticator.abilities().challengeResponse);
