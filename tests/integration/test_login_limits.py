@@ -127,3 +127,29 @@ class LoginTimeoutTest(pf.GatewayTestCase):
         time.sleep(2.5)
         self.assertTrue(session.cmd("NOOP").startswith(b"+OK"))
         session.cmd("QUIT")
+
+
+class LoginDelayTest(pf.GatewayTestCase):
+    """RFC 2449 LOGIN-DELAY and EXPIRE from the backend's login block: announced by CAPA before
+    and after login, and LOGIN-DELAY enforced on the next login of the same mailbox."""
+
+    @classmethod
+    def gateway_config(cls):
+        config = pf.base_config(cls.sandbox.imap_port, free_port())
+        config["backends"]["local"]["login"] = {"login_delay_s": 600, "expire_days": "never"}
+        return config
+
+    def test_capa_announces_and_the_second_login_is_refused(self):
+        with pf.RawPop3(self.port) as conn:
+            capa = conn.cmd_multi("CAPA")
+            self.assertIn(b"\r\nLOGIN-DELAY 600\r\n", capa)
+            self.assertIn(b"\r\nEXPIRE NEVER\r\n", capa)
+            self.assertTrue(conn.login(*ALICE).startswith(b"+OK"))
+            self.assertIn(b"\r\nLOGIN-DELAY 600\r\n", conn.cmd_multi("CAPA"))
+            conn.cmd("QUIT")
+        with pf.RawPop3(self.port) as conn:
+            self.assertEqual(conn.login(*ALICE),
+                             b"-ERR [LOGIN-DELAY] Minimum time between logins not yet passed.\r\n")
+        with pf.RawPop3(self.port) as conn:
+            self.assertTrue(conn.login("bob", "wrong").startswith(b"-ERR [AUTH]"),
+                            "a wrong password is [AUTH], not LOGIN-DELAY")

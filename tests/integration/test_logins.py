@@ -146,8 +146,8 @@ class LoginModesTest(pf.GatewayTestCase):
             self.assertEqual(rc, 0, f"curl {method}: {err!r}")
             self.assertEqual(out, pf.pop3_form(MESSAGE), method)
 
-    def test_mpop_cram_md5_and_plain(self):
-        for auth in ("cram-md5", "plain"):
+    def test_mpop_each_password_mechanism(self):
+        for auth in ("cram-md5", "plain", "login", "user"):
             pf.wait_until_free(self.port, CAROL[0], local(CAROL[0]))
             rc, delivered, err = lf.mpop(self.port, CAROL[0], local(CAROL[0]), auth,
                                          self.tmpdir(f"mpop-master-{auth}"))
