@@ -35,6 +35,7 @@ struct LoginRequest {
   std::string authzid;  // SASL authorization identity; empty when acting as itself
   Proof proof;
   std::string clientAddress;  // "address:port", for per-address policies and logs
+  unsigned attempt = 1;       // 1 for the session's first login, 2 for its second, ...
 };
 
 struct LoginGrant {

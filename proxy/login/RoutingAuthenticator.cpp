@@ -22,6 +22,7 @@ std::optional<route::AuthHttpQuery> lookupQuery(const LoginRequest& request) {
   route::AuthHttpQuery query;
   query.user = request.login;
   query.clientIp = LoginGuard::hostOf(request.clientAddress);
+  query.loginAttempt = request.attempt;
   if (const auto* password = std::get_if<PasswordProof>(&request.proof)) {
     query.method = "plain";
     query.pass = password->password;

@@ -146,6 +146,7 @@ class Session final : private backends::BodySink {
   std::optional<std::string> failureReply_;
   std::string apopTimestamp_;  // empty: APOP is not offered on this connection
   std::size_t badCommands_ = 0;
+  unsigned loginAttempts_ = 0;  // logins tried in this session (nginx's Auth-Login-Attempt)
 
   std::optional<std::string> user_;
   std::string lockKey_;

@@ -37,6 +37,7 @@ void Session::startLogin(login::LoginRequest request, std::optional<std::string>
   loginName_ = request.login;
   failureChallenge_ = std::move(failureChallenge);
   request.clientAddress = settings_.peer;
+  request.attempt = ++loginAttempts_;
   busy_ = true;
   loginStep_ = authenticator_.authenticate(
       std::move(request),

@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import poplib
+import signal
 import time
 
 import login_fixture as lf
@@ -86,6 +87,11 @@ class LoginModesTest(pf.GatewayTestCase):
                                 refresh_tokens=cls.refresh_file)}), "popgate-refresh")
             cls.token_mode = cls.start_gateway(cls.config_with({"mode": "token"}),
                                                "popgate-token")
+            cls.reload_users = lf.write_users(os.path.join(cls.workdir, "reload.passwd"),
+                                              {ALICE[0]: ("before reload", "SHA512-CRYPT")})
+            cls.reloading = cls.start_gateway(cls.config_with(
+                {"mode": "master", "users": cls.reload_users, "master_user": MASTER[0],
+                 "master_password": MASTER[1]}), "popgate-reload")
         except BaseException:
             cls.tearDownClass()
             raise
@@ -160,6 +166,20 @@ class LoginModesTest(pf.GatewayTestCase):
                                         self.tmpdir(f"fetchmail-{len(how)}"))
             self.assertEqual(rc, 0, f"fetchmail {how}: {out!r} {err!r}")
             self.assertIn(b"1 message", out)
+
+    def test_sighup_reloads_the_users_and_keeps_them_on_a_bad_file(self):
+        self.login_ok(self.reloading, ALICE[0], "before reload")
+        lf.write_users(self.reload_users, {ALICE[0]: ("after reload", "SHA512-CRYPT")})
+        self.reloading.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while not self.login_reply(self.reloading, ALICE[0], "after reload").startswith(b"+OK"):
+            self.assertLess(time.monotonic(), deadline, "SIGHUP did not reload the users")
+            time.sleep(0.1)
+        with open(self.reload_users, "a") as f:
+            f.write("broken line without a password\n")
+        self.reloading.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)  # nothing to wait for: the old table stays
+        self.login_ok(self.reloading, ALICE[0], "after reload")
 
     # --- oauth2 ------------------------------------------------------------------------
 
