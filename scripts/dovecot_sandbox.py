@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 
+from dovecot_passdbs import auth_config
 from portwait import wait_for_port
 
 HOST = "127.0.0.1"
@@ -46,7 +47,7 @@ state_dir = {dir}/state
 log_path = {dir}/dovecot.log
 {ssl}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 default_login_user = dovenull
 default_internal_user = dovecot
 first_valid_uid = {uid}
@@ -61,7 +62,7 @@ auth_verbose = yes
 # or it would hide whether the gateway did.
 pop3_no_flag_updates = yes
 
-passdb {{
+{passdbs}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {dir}/users
 }}
@@ -160,9 +161,11 @@ def vmail_ids():
 class Sandbox:
     """One Dovecot master process. start() returns self; stop() is idempotent."""
 
-    def __init__(self, directory, imap_port=0, pop3_port=0, tls=None):
-        """tls: optional (cert_file, key_file): ssl = yes, STARTTLS on the IMAP port and an
-        imaps listener on self.imaps_port. Default: no TLS at all."""
+    def __init__(self, directory, imap_port=0, pop3_port=0, tls=None, master_users=None,
+                 oauth2_introspection_url=None):
+        """tls: optional (cert_file, key_file): ssl = yes, STARTTLS and imaps on self.imaps_port
+        (default: no TLS). master_users ({name: password}), oauth2_introspection_url: passdbs."""
+        self.master_users, self.oauth2_url = master_users, oauth2_introspection_url
         self.dir = os.path.abspath(directory)
         self.want_imap, self.want_pop3 = imap_port, pop3_port
         self.tls = tls
@@ -211,9 +214,11 @@ class Sandbox:
             imaps = IMAPS_ON.format(host=HOST, port=self.imaps_port)
         else:
             ssl, imaps = SSL_OFF, IMAPS_OFF
+        mechanisms, passdbs = auth_config(self.dir, self.master_users, self.oauth2_url)
         with open(self.config_path, "w", encoding="utf-8") as f:
             f.write(CONFIG.format(host=HOST, dir=self.dir, uid=self.uid, ssl=ssl, imaps=imaps,
-                                  imap_port=self.imap_port, pop3_port=self.pop3_port))
+                                  imap_port=self.imap_port, pop3_port=self.pop3_port,
+                                  mechanisms=mechanisms, passdbs=passdbs))
 
     def _stop_stale(self):
         """A master left by an earlier run on this DIR (e.g. a killed demo) would hold the ports."""

@@ -232,7 +232,8 @@ void readSession(Reader& r, const YAML::Node& node, SessionConfig& session) {
       r.warning(node["idle_timeout_s"], "idle_timeout_s below 600 breaks RFC 1939 §3 (tests only)");
     }
   }
-  if (node["login_timeout_s"]) r.seconds(node["login_timeout_s"], "login_timeout_s", session.loginTimeout, 1);
+  if (node["login_timeout_s"])
+    r.seconds(node["login_timeout_s"], "login_timeout_s", session.loginTimeout, 1);
   if (node["max_bad_commands"])
     r.count(node["max_bad_commands"], "max_bad_commands", session.maxBadCommands, 1);
 }

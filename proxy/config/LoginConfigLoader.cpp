@@ -38,10 +38,9 @@ void readSecret(Reader& r, const YAML::Node& node, const std::string& key, std::
 
 void readOAuth2(Reader& r, const YAML::Node& node, const std::string& where,
                 login::LoginPolicy& policy) {
-  std::set<std::string> known = {"token_url",     "client_id",       "client_secret",
-                                 "client_secret_file", "scope",       "grant",
-                                 "client_auth",   "refresh_tokens",  "timeout_s",
-                                 "refresh_margin_s"};
+  std::set<std::string> known = {
+      "token_url", "client_id",   "client_secret",  "client_secret_file", "scope",
+      "grant",     "client_auth", "refresh_tokens", "timeout_s",          "refresh_margin_s"};
   known.insert(tlsClientKeys().begin(), tlsClientKeys().end());
   if (!r.mapping(node, where + " oauth2", known)) return;
   auto settings = std::make_shared<login::OAuth2Settings>();
@@ -78,13 +77,14 @@ void readOAuth2(Reader& r, const YAML::Node& node, const std::string& where,
     settings->clientAuth = login::OAuth2Settings::ClientAuth::Basic;
   else
     r.problem(node["client_auth"], "client_auth must be post or basic");
-  if (node["refresh_tokens"]) r.scalar(node["refresh_tokens"], "refresh_tokens", policy.refreshTokensFile);
+  if (node["refresh_tokens"])
+    r.scalar(node["refresh_tokens"], "refresh_tokens", policy.refreshTokensFile);
   if (settings->grant == login::OAuth2Settings::Grant::RefreshToken) {
     if (policy.refreshTokensFile.empty()) {
       r.problem(node, where + " oauth2 with grant refresh_token needs refresh_tokens");
     } else if (login::RefreshTokenStore store; !store.load(policy.refreshTokensFile)) {
-      r.problem(node["refresh_tokens"], "refresh_tokens " + policy.refreshTokensFile +
-                                            " cannot be loaded");
+      r.problem(node["refresh_tokens"],
+                "refresh_tokens " + policy.refreshTokensFile + " cannot be loaded");
     }
   }
   std::chrono::seconds seconds{};
@@ -186,8 +186,10 @@ void readLookup(ConfigReader& r, const YAML::Node& node, Config& config) {
     settings->timeout = timeout;
   if (const YAML::Node& cache = node["cache"]) {
     if (r.mapping(cache, "routing.lookup.cache", {"positive_s", "negative_s", "max_entries"})) {
-      if (cache["positive_s"]) r.seconds(cache["positive_s"], "positive_s", settings->positiveTtl, 0);
-      if (cache["negative_s"]) r.seconds(cache["negative_s"], "negative_s", settings->negativeTtl, 0);
+      if (cache["positive_s"])
+        r.seconds(cache["positive_s"], "positive_s", settings->positiveTtl, 0);
+      if (cache["negative_s"])
+        r.seconds(cache["negative_s"], "negative_s", settings->negativeTtl, 0);
       if (cache["max_entries"])
         r.count(cache["max_entries"], "max_entries", settings->maxEntries, 0, 10'000'000);
     }

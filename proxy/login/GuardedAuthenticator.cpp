@@ -36,8 +36,8 @@ class GuardedMailbox final : public backends::Mailbox {
       if (!snapshot) {
         if (snapshot.error().code != ErrorCode::Auth) return done(std::move(snapshot));
         auto delay = guard_.failed(address_, login_, Clock::now());
-        delayed_ = executor_.postAfter(delay, [done = std::move(done),
-                                               error = snapshot.error()]() { done(error); });
+        delayed_ = executor_.postAfter(
+            delay, [done = std::move(done), error = snapshot.error()]() { done(error); });
         return;
       }
       std::optional<std::chrono::seconds> delay;
@@ -79,9 +79,8 @@ Pending GuardedAuthenticator::authenticate(LoginRequest request, Done done) {
   auto step = std::make_unique<GuardedStep>();
   std::string address = LoginGuard::hostOf(request.clientAddress);
   if (auto refused = guard_.admit(address, Clock::now())) {
-    step->delayed = executor_.post([done = std::move(done), error = std::move(*refused)]() {
-      done(error);
-    });
+    step->delayed =
+        executor_.post([done = std::move(done), error = std::move(*refused)]() { done(error); });
     return step;
   }
   GuardedStep* raw = step.get();

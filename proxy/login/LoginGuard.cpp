@@ -42,7 +42,8 @@ void LoginGuard::bump(Table& table, std::string_view key, Clock::time_point now)
 
 void LoginGuard::trim(Table& table, Clock::time_point now) {
   if (table.size() < settings_.maxTracked) return;
-  std::erase_if(table, [&](const auto& entry) { return now - entry.second.last >= settings_.window; });
+  std::erase_if(table,
+                [&](const auto& entry) { return now - entry.second.last >= settings_.window; });
   // Still full of recent failures (a flood from many addresses): forget the oldest tenth, so
   // memory stays bounded and the scan above stays rare.
   if (table.size() < settings_.maxTracked) return;

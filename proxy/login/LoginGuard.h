@@ -30,7 +30,7 @@ struct LoginGuardSettings {
   std::chrono::seconds window{900};
   std::chrono::milliseconds firstDelay{250};
   std::chrono::milliseconds maxDelay{15'000};
-  std::size_t refuseAfter = 30;    // failures from one address within the window; 0: never
+  std::size_t refuseAfter = 30;     // failures from one address within the window; 0: never
   std::size_t maxTracked = 100000;  // addresses and names each; the oldest are forgotten first
 };
 

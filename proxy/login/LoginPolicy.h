@@ -25,12 +25,12 @@ struct LoginPolicy {
   LoginMode mode = LoginMode::Passthrough;
   std::string usersFile;  // master, oauth2: who may log in, and with what password
   std::string masterUser;
-  std::string masterPassword;                    // a secret: never logged
-  std::shared_ptr<const OAuth2Settings> oauth2;  // oauth2
+  std::string masterPassword;                             // a secret: never logged
+  std::shared_ptr<const OAuth2Settings> oauth2;           // oauth2
   std::shared_ptr<const net::TlsClientContext> tokenTls;  // an https token_url
-  std::string refreshTokensFile;                 // oauth2 with grant refresh_token
-  std::optional<std::uint32_t> loginDelay;       // seconds (RFC 2449 §6.7)
-  std::optional<std::string> expire;             // "NEVER" or days (RFC 2449 §6.8)
+  std::string refreshTokensFile;                          // oauth2 with grant refresh_token
+  std::optional<std::uint32_t> loginDelay;                // seconds (RFC 2449 §6.7)
+  std::optional<std::string> expire;                      // "NEVER" or days (RFC 2449 §6.8)
 
   bool checksLocally() const { return mode == LoginMode::Master || mode == LoginMode::OAuth2; }
 };

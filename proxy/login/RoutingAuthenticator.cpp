@@ -94,8 +94,8 @@ class RoutingAuthenticator::Step final : public Cancelable {
     backend_ = &it->second;
     mailbox_ = backend_->backend->newMailboxAt(found.server, found.port);
     if (!mailbox_) {
-      return finish(Error{ErrorCode::Permanent,
-                          "backend '" + name_ + "' cannot be pointed at Auth-Server"});
+      return finish(
+          Error{ErrorCode::Permanent, "backend '" + name_ + "' cannot be pointed at Auth-Server"});
     }
     upstreamUser_ = found.user.value_or(request_.login);
     lockKey_ = found.server + ':' + std::to_string(found.port) + '\0' + upstreamUser_;
@@ -142,7 +142,9 @@ class RoutingAuthenticator::Step final : public Cancelable {
           // A token the store refuses (revoked, or expired early) leaves the cache, so the
           // next login asks the endpoint instead of failing until the token's expiry.
           auto* tokens = backend_->tokens;
-          observe([tokens, user = upstreamUser_, used = token.value()] { tokens->invalidate(user, used); });
+          observe([tokens, user = upstreamUser_, used = token.value()] {
+            tokens->invalidate(user, used);
+          });
           backends::Credentials withToken;
           withToken.user = upstreamUser_;
           withToken.secret = backends::TokenCredential{std::move(token.value())};
@@ -157,13 +159,13 @@ class RoutingAuthenticator::Step final : public Cancelable {
   // not [AUTH], so a client does not ask its user for a new password). `refused` runs first.
   void observe(std::function<void()> refused) {
     mailbox_ = std::make_unique<ObservedMailbox>(
-        std::move(mailbox_), [refused = std::move(refused), name = name_](
-                                 Result<std::vector<backends::MessageRef>>& opened) {
+        std::move(mailbox_), [refused = std::move(refused),
+                              name = name_](Result<std::vector<backends::MessageRef>>& opened) {
           if (opened || opened.error().code != ErrorCode::Auth) return;
           if (refused) refused();
-          opened = Error{ErrorCode::Temporary,
-                         "backend '" + name + "' refused popgate's credential: " +
-                             opened.error().detail};
+          opened = Error{
+              ErrorCode::Temporary,
+              "backend '" + name + "' refused popgate's credential: " + opened.error().detail};
         });
   }
 

@@ -77,7 +77,8 @@ class OAuthBearerMechanism final : public SaslMechanism {
     if (message->user.empty()) {
       return SaslStep::fail("-ERR [AUTH] OAUTHBEARER needs the user name (a=) here.");
     }
-    return SaslStep::done({{}, std::move(message->user), login::BearerProof{std::move(message->token)}});
+    return SaslStep::done(
+        {{}, std::move(message->user), login::BearerProof{std::move(message->token)}});
   }
   std::optional<std::string> failureChallenge() const override {
     // RFC 7628 §3.2.2: the error as JSON; scope and openid-configuration are left out, popgate

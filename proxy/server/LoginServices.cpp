@@ -62,8 +62,7 @@ std::optional<login::LookupRoute> lookupRoute(const config::Config& config,
 
 }  // namespace
 
-LoginServices::LoginServices(uv_loop_t* loop, const config::Config& config,
-                             SharedServices& shared)
+LoginServices::LoginServices(uv_loop_t* loop, const config::Config& config, SharedServices& shared)
     : executor_(loop),
       backends_(instantiate(loop, config)),
       http_(connectHttp(loop, config, shared)),

@@ -16,7 +16,8 @@ Result<std::unique_ptr<SharedServices>> SharedServices::create(const config::Con
       if (!users) return users.error();
       shared->users[policy.usersFile] = users.value();
     }
-    if (!policy.refreshTokensFile.empty() && !shared->refreshTokens.count(policy.refreshTokensFile)) {
+    if (!policy.refreshTokensFile.empty() &&
+        !shared->refreshTokens.count(policy.refreshTokensFile)) {
       auto store = std::make_shared<login::RefreshTokenStore>();
       if (auto loaded = store->load(policy.refreshTokensFile); !loaded) return loaded.error();
       shared->refreshTokens[policy.refreshTokensFile] = std::move(store);

@@ -28,7 +28,7 @@ struct SharedServices {
   login::InProcessLocks locks;
   login::LoginGuard guard;
   ConnectionLimits connections;
-  std::map<std::string, std::shared_ptr<login::LocalUsers>> users;                // by path
+  std::map<std::string, std::shared_ptr<login::LocalUsers>> users;                 // by path
   std::map<std::string, std::shared_ptr<login::RefreshTokenStore>> refreshTokens;  // by path
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // One event-loop thread with its own services (the POP3 listeners and their sessions today;
 // SO_REUSEPORT lets the kernel spread connections across workers) and upstream connections.
-// Workers share nothing but SharedServices (locks, login limits, connection counts); sessions never cross threads.
+// Workers share nothing but SharedServices (locks, login limits, connection counts); sessions never
+// cross threads.
 
 #include <uv.h>
 

@@ -4,11 +4,11 @@
 // counts them, so a test can see that a session let go of a step it started. postAfter() queues
 // the same way (time does not pass here) and records the delay asked for in `delays`.
 
-#include <deque>
 #include <chrono>
+#include <deque>
 #include <functional>
-#include <vector>
 #include <memory>
+#include <vector>
 
 #include "lib/common/Executor.h"
 

@@ -1,12 +1,11 @@
 // The guard around an authenticator: refusals wait out the delay wherever they came from (the
 // authenticator, or the store at open()), successes do not, and a cancelled login stops.
 
-#include "proxy/login/GuardedAuthenticator.h"
-
 #include <gtest/gtest.h>
 
 #include "fakes/FakeAuthenticator.h"
 #include "fakes/ManualExecutor.h"
+#include "proxy/login/GuardedAuthenticator.h"
 
 namespace popgate::login {
 namespace {
@@ -28,7 +27,8 @@ class GuardedAuthenticatorTest : public ::testing::Test {
   // Authenticates and runs the executor; the grant or error it answered.
   std::optional<Result<LoginGrant>> login(LoginRequest r) {
     std::optional<Result<LoginGrant>> out;
-    Pending step = guarded_.authenticate(std::move(r), [&](Result<LoginGrant> g) { out = std::move(g); });
+    Pending step =
+        guarded_.authenticate(std::move(r), [&](Result<LoginGrant> g) { out = std::move(g); });
     executor_.runAll();
     return out;
   }

@@ -1,8 +1,8 @@
 // The brute-force record and LOGIN-DELAY, with time passed in by the test.
 
-#include "proxy/login/LoginGuard.h"
-
 #include <gtest/gtest.h>
+
+#include "proxy/login/LoginGuard.h"
 
 namespace popgate::login {
 namespace {

@@ -2,8 +2,6 @@
 // upstream credential, or refuses it; a local check uses the passwd-file; the abilities follow
 // the configuration.
 
-#include "proxy/login/RoutingAuthenticator.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 
 #include "fakes/FakeMailbox.h"
 #include "lib/net/LoopExecutor.h"
+#include "proxy/login/RoutingAuthenticator.h"
 #include "support/LoopRunner.h"
 
 namespace popgate::login {
@@ -134,9 +133,9 @@ TEST_F(RoutingAuthenticatorTest, ApopAndCramMd5WorkWhereAPlaintextSecretIsKept) 
   auto authenticator = make(LoginMode::Master);
   EXPECT_TRUE(authenticator.abilities().challengeResponse);
   // RFC 1939 §7's example shape: MD5(timestamp + secret), over this file's secret.
-  auto grant = login(authenticator, "alice",
-                     ApopProof{"<1896.697170952@dbc.mtview.ca.us>",
-                               "8f1f2a2d0c7ebbe0e7c8b3e7a5b1c1d0"});
+  auto grant =
+      login(authenticator, "alice",
+            ApopProof{"<1896.697170952@dbc.mtview.ca.us>", "8f1f2a2d0c7ebbe0e7c8b3e7a5b1c1d0"});
   EXPECT_FALSE(grant) << "a wrong digest is refused";
 }
 
