@@ -96,6 +96,7 @@ ImapSettings ImapMailboxTest::settings() const {
   settings.connectTimeout = timeout_;
   settings.commandTimeout = timeout_;
   settings.readAheadBytes = readAheadBytes_;
+  settings.tokenMechanism = tokenMechanism_;
   return settings;
 }
 

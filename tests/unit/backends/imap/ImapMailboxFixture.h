@@ -98,7 +98,8 @@ class ImapMailboxTest : public ::testing::Test {
   std::vector<std::pair<std::uint32_t, std::string>> messages_;  // (UID, content), by sequence
   std::function<bool(const Command&)> override_;
   std::uint64_t readAheadBytes_ = ImapSettings{}.readAheadBytes;
-  std::chrono::milliseconds timeout_ = kTimeout;  // for mailboxes made from now on
+  std::chrono::milliseconds timeout_ = kTimeout;          // for mailboxes made from now on
+  TokenMechanism tokenMechanism_ = TokenMechanism::Auto;  // likewise
 
   // Outcomes.
   std::optional<Result<std::vector<MessageRef>>> opened_;

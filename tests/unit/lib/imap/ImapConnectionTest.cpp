@@ -2,13 +2,16 @@
 // untagged data and literals, failures. The loop only serves the timers.
 
 #include <gmock/gmock.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include "support/LoopRunner.h"
 #include "lib/imap/ImapConnection.h"
+#include "support/LoopRunner.h"
 
 namespace popgate::imap::test {
 namespace {
@@ -218,6 +221,82 @@ TEST_F(ImapConnectionTest, WriteFailingWhilePipeliningAfterContinuation) {
   stream_->receive("+ OK\r\n");
   runner_.runUntil([&] { return log_.size() == 3; });
   EXPECT_THAT(log_, ElementsAre("login error", "a error", "b error"));
+}
+
+// An AUTHENTICATE whose continuation handler records each challenge and answers from a list.
+ImapCommand sasl(std::vector<std::string>& challenges, std::vector<std::string> answers) {
+  ImapCommand c;
+  c.parts = {"AUTHENTICATE XOAUTH2"};
+  c.onContinuation = [&challenges, answers, next = std::size_t{0}](std::string_view text) mutable {
+    challenges.emplace_back(text);
+    return next < answers.size() ? answers[next++] : std::string("*");
+  };
+  return c;
+}
+
+TEST_F(ImapConnectionTest, SaslContinuationsGoToTheCommandAndItsLinesBack) {
+  greet();
+  std::vector<std::string> challenges;
+  ImapCommand auth = sasl(challenges, {"dXNlcj1h", ""});
+  auth.onDone = [this](Result<ImapHead> reply) {
+    log_.push_back("auth " + (reply ? reply.value().keyword : "error"));
+  };
+  send(std::move(auth));
+  send(command({"NOOP"}, "noop"));
+  // RFC 3501 §6.2.2: every line until the tagged answer belongs to the exchange.
+  EXPECT_EQ(stream_->written, "p1 AUTHENTICATE XOAUTH2\r\n");
+  stream_->receive("+ \r\n");
+  EXPECT_EQ(stream_->written, "p1 AUTHENTICATE XOAUTH2\r\ndXNlcj1h\r\n");
+  stream_->receive("+ eyJzdGF0dXMiOiI0MDEifQ==\r\n");
+  EXPECT_EQ(stream_->written, "p1 AUTHENTICATE XOAUTH2\r\ndXNlcj1h\r\n\r\n");
+  EXPECT_THAT(challenges, ElementsAre("", "eyJzdGF0dXMiOiI0MDEifQ=="));
+  stream_->receive("p1 NO [AUTHENTICATIONFAILED] nope\r\n");
+  EXPECT_EQ(stream_->written, "p1 AUTHENTICATE XOAUTH2\r\ndXNlcj1h\r\n\r\np2 NOOP\r\n");
+  stream_->receive("p2 OK\r\n");
+  EXPECT_THAT(log_, ElementsAre("auth NO", "noop OK"));
+}
+
+TEST_F(ImapConnectionTest, SaslCommandWaitsBehindAnEarlierLiteral) {
+  greet();
+  std::vector<std::string> challenges;
+  send(command({"LOGIN {2}\r\n", "pw"}, "login"));
+  send(sasl(challenges, {"aGk="}));
+  EXPECT_EQ(stream_->written, "p1 LOGIN {2}\r\n");
+  stream_->receive("+ OK\r\n");  // the literal's, not the SASL exchange's
+  EXPECT_TRUE(challenges.empty());
+  EXPECT_EQ(stream_->written, "p1 LOGIN {2}\r\npw\r\np2 AUTHENTICATE XOAUTH2\r\n");
+  stream_->receive("+ \r\n");
+  EXPECT_THAT(challenges, ElementsAre(""));
+  EXPECT_TRUE(stream_->written.ends_with("p2 AUTHENTICATE XOAUTH2\r\naGk=\r\n"));
+}
+
+TEST_F(ImapConnectionTest, TraceHidesTheInitialResponseAndEverySaslLine) {
+  std::ostringstream trace;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "trace", std::make_shared<spdlog::sinks::ostream_sink_st>(trace));
+  logger->set_level(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+  greet();
+  std::vector<std::string> challenges;
+  ImapCommand auth = sasl(challenges, {"c2VjcmV0LXNhc2wtbGluZQ==", "AQ=="});
+  auth.parts = {"AUTHENTICATE OAUTHBEARER bixhPWFsaWNlLAFhdXRoPUJlYXJlciBzM2NyZXQBAQ=="};
+  send(std::move(auth));
+  stream_->receive("+ eyJzdGF0dXMiOiI0MDEifQ==\r\n+ \r\np1 NO failed\r\n");
+  spdlog::set_default_logger(previous);
+  std::string text = trace.str();
+  EXPECT_THAT(text, ::testing::HasSubstr("C: p1 AUTHENTICATE OAUTHBEARER ***"));
+  EXPECT_THAT(text, ::testing::HasSubstr("S: + eyJzdGF0dXMiOiI0MDEifQ=="));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 7) << text;  // greeting, 3 C:, 3 S:
+  for (const char* secret : {"bixhPWFsaWNl", "c2VjcmV0", "AQ=="}) {
+    EXPECT_THAT(text, ::testing::Not(::testing::HasSubstr(secret))) << text;
+  }
+  std::size_t hidden = 0;
+  for (std::size_t at = text.find("C: ***"); at != std::string::npos;
+       at = text.find("C: ***", at + 1)) {
+    ++hidden;
+  }
+  EXPECT_EQ(hidden, 2u) << text;
 }
 
 }  // namespace

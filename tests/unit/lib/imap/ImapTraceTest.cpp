@@ -15,6 +15,13 @@ TEST(ImapTraceTest, LoginAndAuthenticateArgumentsAreHidden) {
   EXPECT_EQ(traceCommand("p2", {"authenticate xoauth2"}), "p2 AUTHENTICATE xoauth2 ***");
 }
 
+TEST(ImapTraceTest, SaslResponseLinesAreHidden) {
+  EXPECT_EQ(traceSaslResponse("AGFsaWNlAHMzY3JldA=="), "***");
+  EXPECT_EQ(traceSaslResponse(""), "***");
+  EXPECT_EQ(traceSaslResponse("AQ=="), "***");
+  EXPECT_EQ(traceCommand("p2", {"AUTHENTICATE PLAIN"}), "p2 AUTHENTICATE PLAIN ***");
+}
+
 TEST(ImapTraceTest, OtherCommandsAsSent) {
   EXPECT_EQ(traceCommand("p3", {R"(EXAMINE "INBOX")"}), R"(p3 EXAMINE "INBOX")");
   EXPECT_EQ(traceCommand("p4", {"SELECT {3}",
