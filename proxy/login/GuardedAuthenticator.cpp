@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "proxy/login/ForwardingMailbox.h"
+
 namespace popgate::login {
 
 namespace {
@@ -17,12 +19,12 @@ struct GuardedStep final : Cancelable {
 
 // The granted mailbox, with the guard on its open(): a password the store refuses waits out the
 // delay; an accepted login passes LOGIN-DELAY. Everything else goes straight through.
-class GuardedMailbox final : public backends::Mailbox {
+class GuardedMailbox final : public ForwardingMailbox {
  public:
   GuardedMailbox(std::unique_ptr<backends::Mailbox> inner, LoginGuard& guard, Executor& executor,
                  std::string address, std::string login, std::string key,
                  std::optional<std::uint32_t> loginDelay)
-      : inner_(std::move(inner)),
+      : ForwardingMailbox(std::move(inner)),
         guard_(guard),
         executor_(executor),
         address_(std::move(address)),
@@ -31,7 +33,7 @@ class GuardedMailbox final : public backends::Mailbox {
         loginDelay_(loginDelay) {}
 
   void open(const backends::Credentials& credentials, SnapshotDone done) override {
-    inner_->open(credentials, [this, done = std::move(done)](
+    inner().open(credentials, [this, done = std::move(done)](
                                   Result<std::vector<backends::MessageRef>> snapshot) mutable {
       if (!snapshot) {
         if (snapshot.error().code != ErrorCode::Auth) return done(std::move(snapshot));
@@ -48,18 +50,8 @@ class GuardedMailbox final : public backends::Mailbox {
       done(std::move(snapshot));
     });
   }
-  void retrieve(const backends::MessageRef& message, std::optional<std::uint32_t> bodyLines,
-                backends::BodySink& sink) override {
-    inner_->retrieve(message, bodyLines, sink);
-  }
-  void pauseBody() override { inner_->pauseBody(); }
-  void resumeBody() override { inner_->resumeBody(); }
-  void commit(const std::vector<backends::MessageRef>& toDelete, Done done) override {
-    inner_->commit(toDelete, std::move(done));
-  }
 
  private:
-  std::unique_ptr<backends::Mailbox> inner_;
   LoginGuard& guard_;
   Executor& executor_;
   std::string address_;
