@@ -4,12 +4,11 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
+#include "lib/common/FileText.h"
 #include "lib/net/TcpListener.h"
 #include "proxy/config/Config.h"
 #include "proxy/config/LoginConfig.h"
@@ -320,15 +319,14 @@ LoadedConfig loadConfigText(const std::string& yaml, const backends::BackendRegi
 }
 
 LoadedConfig loadConfigFile(const std::string& path, const backends::BackendRegistry& registry) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
+  // A configuration is kilobytes; the bound turns a wrong path (a log, a device) into a message.
+  auto text = readFileText(path, 16u << 20);
+  if (!text) {
     LoadedConfig out;
-    out.problems.push_back({0, "cannot read " + path});
+    out.problems.push_back({0, text.error().detail});
     return out;
   }
-  std::ostringstream text;
-  text << file.rdbuf();
-  return loadConfigText(text.str(), registry);
+  return loadConfigText(text.value(), registry);
 }
 
 }  // namespace popgate::config

@@ -2,9 +2,7 @@
 // auth_http-compatible service). Files named here (users, refresh tokens, secrets) are read now,
 // so that --check-config reports them as it reports unreadable certificates.
 
-#include <fstream>
-#include <sstream>
-
+#include "lib/common/FileText.h"
 #include "lib/config/TlsClientConfig.h"
 #include "proxy/config/LoginConfig.h"
 #include "proxy/login/LocalUsers.h"
@@ -28,11 +26,9 @@ void readSecret(Reader& r, const YAML::Node& node, const std::string& key, std::
   if (!file) return;
   std::string path;
   if (!r.scalar(file, key + "_file", path)) return;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return r.problem(file, "cannot read " + key + "_file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  out = text.str();
+  auto text = readFileText(path, 64 * 1024);
+  if (!text) return r.problem(file, key + "_file: " + text.error().detail);
+  out = std::move(text.value());
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
 }
 

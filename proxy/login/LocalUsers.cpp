@@ -5,10 +5,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 
+#include "lib/common/FileText.h"
 #include "lib/common/LogText.h"
 #include "lib/net/LoopExecutor.h"
 #include "proxy/login/PasswordSchemes.h"
@@ -40,21 +39,8 @@ constexpr std::string_view kFallbackDummy =
 constexpr std::size_t kMaxFileBytes = 64u << 20;
 constexpr std::size_t kMaxProblemsInDetail = 20;
 
-Result<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{ErrorCode::Invalid, "cannot open " + path + ": " + std::strerror(errno)};
-  std::string text;
-  char buffer[65536];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxFileBytes) return Error{ErrorCode::Invalid, path + " is too large"};
-  }
-  if (in.bad()) return Error{ErrorCode::Invalid, "cannot read " + path};
-  return text;
-}
-
 Result<std::shared_ptr<const LocalUsers::Table>> readTable(const std::string& path) {
-  Result<std::string> text = readFile(path);
+  Result<std::string> text = readFileText(path, kMaxFileBytes);
   if (!text) return text.error();
   PasswdFileContents contents = parsePasswdFile(text.value());
   OPENSSL_cleanse(text.value().data(), text.value().size());

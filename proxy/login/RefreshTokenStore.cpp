@@ -8,6 +8,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "lib/common/FileText.h"
+
 namespace popgate::login {
 
 namespace {
@@ -26,33 +28,9 @@ std::string systemError(const char* what) {
   return std::string(what) + ": " + std::strerror(errno);
 }
 
-Result<std::string> readFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return invalid(path, systemError("open"));
-  std::string text;
-  char buffer[16 * 1024];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Error error = invalid(path, systemError("read"));
-      ::close(fd);
-      return error;
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > kMaxFileBytes) {
-      ::close(fd);
-      return invalid(path, "larger than " + std::to_string(kMaxFileBytes) + " octets");
-    }
-  }
-  ::close(fd);
-  return text;
-}
-
 Result<std::map<std::string, std::string>> readTokens(const std::string& path) {
-  auto text = readFile(path);
-  if (!text) return text.error();
+  auto text = readFileText(path, kMaxFileBytes);
+  if (!text) return invalid(path, text.error().detail);
   auto tokens = parseRefreshTokens(text.value());
   if (!tokens) return invalid(path, tokens.error().detail);
   return tokens;
