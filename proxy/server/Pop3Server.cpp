@@ -50,6 +50,15 @@ std::string hostName() {
   return std::string(name, size);
 }
 
+// What every session of this server starts from; the listener's own keys are added per accept.
+pop3::SessionSettings sessionDefaults(const config::Config& config) {
+  pop3::SessionSettings out;
+  out.maxBadCommands = config.session.maxBadCommands;
+  out.hostname = hostName();
+  announceLoginPolicy(config, out);
+  return out;
+}
+
 }  // namespace
 
 Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, SharedServices& shared,
@@ -57,7 +66,7 @@ Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, SharedServ
     : loop_(loop),
       config_(config),
       shared_(shared),
-      hostname_(hostName()),
+      sessionDefaults_(sessionDefaults(config)),
       login_(loop, config, shared),
       deleter_(loop),
       tls_(std::move(tls)),
@@ -117,10 +126,8 @@ void Pop3Server::accept(const config::ListenerConfig& listener,
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.session.idleTimeout);
   settings.loginTimeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.session.loginTimeout);
+  settings.session = sessionDefaults_;
   settings.session.authRequiresTls = listener.authRequiresTls;
-  settings.session.maxBadCommands = config_.session.maxBadCommands;
-  settings.session.hostname = hostname_;
-  announceLoginPolicy(config_, settings.session);
   settings.slot = shared_.connections.admit(login::LoginGuard::hostOf(stream->peerAddress()));
   if (!settings.slot) settings.refusal = "Too many connections, try again later.";
   std::unique_ptr<net::ByteStream> transport = std::move(stream);

@@ -45,7 +45,7 @@ class Pop3Server final : public WorkerService {
   uv_loop_t* loop_;
   const config::Config& config_;
   SharedServices& shared_;
-  std::string hostname_;  // in APOP timestamps and CRAM-MD5 challenges
+  pop3::SessionSettings sessionDefaults_;  // computed once: hostname, CAPA login policy, limits
   LoginServices login_;
   net::DeferredDeleter deleter_;
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
