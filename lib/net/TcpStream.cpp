@@ -248,6 +248,10 @@ std::string TcpStream::peerAddress() const {
     auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
     uv_ip6_name(in6, host, sizeof(host));
     port = ntohs(in6->sin6_port);
+    // Brackets, as in a URL (RFC 3986): "::1:4000" would read as an address without a port,
+    // and every consumer that splits host from port (LoginGuard::hostOf, the per-address
+    // limits) would key each connection of one host separately.
+    return "[" + std::string(host) + "]:" + std::to_string(port);
   }
   return std::string(host) + ":" + std::to_string(port);
 }
