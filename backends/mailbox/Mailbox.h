@@ -67,8 +67,8 @@ class Mailbox {
   virtual ~Mailbox() = default;
 
   // Logs in and lists the messages (number -> id, UIDL, exact size). The list is the session's
-  // for its whole life: keep it packed (MessageList) and never buffer more than it while
-  // reading it from the upstream.
+  // for its whole life, hence packed (MessageList); a store's listing is taken in as it
+  // arrives, never as one buffered response (a mailbox may hold 100,000 messages).
   virtual void open(const Credentials& credentials, SnapshotDone done) = 0;
 
   // Streams a message. With bodyLines set (TOP), sends the header, the blank line and at most
