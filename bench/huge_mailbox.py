@@ -122,6 +122,8 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--messages", type=int, default=100_000)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--targets", default="dovecot,imapc,popgate",
+                   help="timed targets (popgate's memory is always measured)")
     p.add_argument("--popgate", default=os.environ.get("POPGATE_BENCH_BIN")
                    or os.path.join(REPO, "build", "popgate"))
     p.add_argument("--workdir", default=(os.environ.get("POPGATE_BENCH_DIR")
@@ -129,7 +131,9 @@ def parse_args():
                    help="scratch directory (wiped); beside bench.py's, which wipes its own")
     p.add_argument("--results", default=os.path.join(HERE, "results"))
     p.add_argument("--command-line", default=None)
-    return p.parse_known_args()[0]
+    args = p.parse_known_args()[0]
+    args.targets = [t for t in args.targets.split(",") if t]
+    return args
 
 
 def run(args):
@@ -146,16 +150,19 @@ def run(args):
         store.seed_maildir("huge", huge_messages(args.messages))
         store.seed_maildir("warm", huge_messages(1))
         seeded_s = time.monotonic() - started
-        imapc = services.ImapcDovecot(os.path.join(work, "imapc"), store.imap_port, cert, key)
-        running.append(imapc)
-        imapc.start()
+        targets = {"dovecot": store.pop3_port}
+        if "imapc" in args.targets:
+            imapc = services.ImapcDovecot(os.path.join(work, "imapc"), store.imap_port, cert,
+                                          key)
+            running.append(imapc)
+            targets["imapc"] = imapc.start().pop3_port
         popgate = services.Popgate(os.path.join(work, "popgate"), args.popgate, store.imap_port,
                                    cert, key)
         running.append(popgate)
         popgate.start()
         pid = popgate.process.pid
-        targets = {"dovecot": store.pop3_port, "imapc": imapc.pop3_port,
-                   "popgate": popgate.pop3_port}
+        targets["popgate"] = popgate.pop3_port
+        targets = {name: port for name, port in targets.items() if name in args.targets}
 
         print("==> popgate's memory for the open mailbox", flush=True)
         session(popgate.pop3_port, "warm", 1)
@@ -195,9 +202,12 @@ def summary(result, command):
              f"({result['seed_s']:.1f} s).", "",
              "| target | +OK of PASS | STAT | UIDL | LIST | popgate / target (to the end of UIDL) |",
              "|---|---|---|---|---|---|"]
-    ours = median(runs["popgate"], "uidl_s")
+    ours = median(runs["popgate"], "uidl_s") if runs.get("popgate") else None
     for name, title in names.items():
-        ratio = "" if name == "popgate" else f"{ours / median(runs[name], 'uidl_s'):.2f}x"
+        if not runs.get(name):
+            continue
+        ratio = "" if name == "popgate" or ours is None else \
+            f"{ours / median(runs[name], 'uidl_s'):.2f}x"
         lines.append(f"| {title} | " + " | ".join(
             f"{median(runs[name], k):.3f}" for k in ("pass_s", "stat_s", "uidl_s", "list_s"))
             + f" | {ratio} |")

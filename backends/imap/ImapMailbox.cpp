@@ -194,9 +194,13 @@ void ImapMailbox::listMessages(bool literalPlus) {
                      .take();
   select.onDone = [this](Result<ImapHead> reply) {
     if (!isOk(reply)) {
-      finishOpen(reply ? Error{ErrorCode::Temporary, "cannot select mailbox: " + reply.value().text}
-                       : reply.error());
+      return finishOpen(
+          reply ? Error{ErrorCode::Temporary, "cannot select mailbox: " + reply.value().text}
+                : reply.error());
     }
+    // EXAMINE's answer said how many messages there are (EXISTS), before the snapshot's first
+    // line: room for that many, bounded (a server's number is no promise).
+    snapshot_.reserve(std::min<std::size_t>(exists_, kMaxReserved));
   };
   connection_->send(std::move(select));
 
@@ -204,9 +208,6 @@ void ImapMailbox::listMessages(bool literalPlus) {
   fetch.parts = {"UID FETCH 1:* (UID RFC822.SIZE)"};
   // Each "* n FETCH" is its own response, taken as it arrives: the 100,000 lines of a huge
   // mailbox are never one buffer, and every line that arrives re-arms the command timeout.
-  // EXISTS came with EXAMINE's answer, before the FETCH's: room for that many (bounded, as a
-  // server's number is no promise).
-  snapshot_.reserve(std::min<std::size_t>(exists_, kMaxReserved));
   fetch.onUntagged = [this](const ImapResponse& response, const ImapHead& head) {
     // Keyed by UID, which every response to a UID command carries (RFC 3501 §6.4.8): an
     // EXPUNGE may come in the middle (§7.4.1) and renumber the messages after it.
