@@ -7,6 +7,8 @@
 #   bench/run.sh            full run (about 10 minutes on 2 cores)
 #   bench/run.sh --quick    short runs: a smoke test (about 2 minutes)
 #   bench/run.sh --scenarios poll,bulk --targets dovecot,popgate   a subset
+#   bench/run.sh --scenarios huge   a 100,000-message mailbox: login, STAT, UIDL, LIST timed on
+#                           Dovecot native, imapc and popgate, and popgate's bytes per message
 #   bench/run.sh --scenarios poll,bulk --targets popgate-jmap,popgate-cyrus-imap
 #                           popgate over JMAP and over IMAP on one Cyrus store (also cyrus-pop3d;
 #                           Cyrus from scripts/install-deps.sh, started only for these targets)

@@ -143,10 +143,10 @@ class Authenticator final : public login::Authenticator {
   Executor& executor_;
 };
 
-std::vector<backends::MessageRef> snapshot(std::uint8_t count) {
-  std::vector<backends::MessageRef> messages;
+backends::MessageList snapshot(std::uint8_t count) {
+  backends::MessageList messages;
   for (std::uint8_t i = 0; i < count % 5; ++i) {
-    messages.push_back({std::to_string(i), "uidl-" + std::to_string(i), 100u * (i + 1)});
+    messages.append(std::to_string(i), "uidl-" + std::to_string(i), 100u * (i + 1));
   }
   return messages;
 }

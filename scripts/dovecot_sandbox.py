@@ -295,6 +295,27 @@ class Sandbox:
         finally:
             conn.logout()
 
+    def seed_maildir(self, user, messages):
+        """Writes each raw message (bytes with LF line ends) straight into the user's Maildir,
+        then has doveadm index the mailbox once: about 20,000 messages a second, against a few
+        hundred for APPEND (the huge-mailbox test and bench/huge_mailbox.py). The file names
+        carry S= and W= (the size with CRLF line ends) as Dovecot's own deliveries do."""
+        maildir = os.path.join(self.dir, "home", user, "Maildir")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(maildir, sub), exist_ok=True)
+        base = int(time.time())
+        for n, raw in enumerate(messages, 1):
+            crlf_size = len(raw) + raw.count(b"\n") - raw.count(b"\r\n")
+            name = f"{base}.M{n}P{os.getpid()}.seed,S={len(raw)},W={crlf_size}:2,"
+            with open(os.path.join(maildir, "cur", name), "wb") as f:
+                f.write(raw)
+        for root, dirs, files in os.walk(os.path.join(self.dir, "home", user)):
+            os.chown(root, self.uid, self.gid)
+            for name in dirs + files:
+                os.chown(os.path.join(root, name), self.uid, self.gid)
+        subprocess.run(["doveadm", "-c", self.config_path, "mailbox", "status", "-u", user,
+                        "messages", "INBOX"], check=True, stdout=subprocess.DEVNULL)
+
     def clear(self, user):
         """Empty the user's INBOX (tests that delete start from a known mailbox)."""
         conn = self.imap(user)

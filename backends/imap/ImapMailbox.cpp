@@ -194,14 +194,20 @@ void ImapMailbox::listMessages(bool literalPlus) {
                      .take();
   select.onDone = [this](Result<ImapHead> reply) {
     if (!isOk(reply)) {
-      finishOpen(reply ? Error{ErrorCode::Temporary, "cannot select mailbox: " + reply.value().text}
-                       : reply.error());
+      return finishOpen(
+          reply ? Error{ErrorCode::Temporary, "cannot select mailbox: " + reply.value().text}
+                : reply.error());
     }
+    // EXAMINE's answer said how many messages there are (EXISTS), before the snapshot's first
+    // line: room for that many, bounded (a server's number is no promise).
+    snapshot_.reserve(std::min<std::size_t>(exists_, kMaxReserved));
   };
   connection_->send(std::move(select));
 
   ImapCommand fetch;
   fetch.parts = {"UID FETCH 1:* (UID RFC822.SIZE)"};
+  // Each "* n FETCH" is its own response, taken as it arrives: the 100,000 lines of a huge
+  // mailbox are never one buffer, and every line that arrives re-arms the command timeout.
   fetch.onUntagged = [this](const ImapResponse& response, const ImapHead& head) {
     // Keyed by UID, which every response to a UID command carries (RFC 3501 §6.4.8): an
     // EXPUNGE may come in the middle (§7.4.1) and renumber the messages after it.
@@ -214,7 +220,7 @@ void ImapMailbox::listMessages(bool literalPlus) {
     }
     auto data = parseFetch(response, head);
     if (!data || !data->uid) return;
-    snapshot_.push_back({*data->uid, data->size});
+    snapshot_.push_back({*data->uid, data->size.value_or(SnapshotEntry::kNoSize)});
   };
   fetch.onDone = [this](Result<ImapHead> reply) {
     if (!openDone_) return;
@@ -224,35 +230,40 @@ void ImapMailbox::listMessages(bool literalPlus) {
                               : reply.error());
     }
     if (!uidValidity_) return finishOpen(Error{ErrorCode::Temporary, "no UIDVALIDITY from server"});
-    // Servers answer in UID order, but may send a message twice (say FLAGS without the size).
-    std::stable_sort(snapshot_.begin(), snapshot_.end(),
-                     [](const SnapshotEntry& a, const SnapshotEntry& b) { return a.uid < b.uid; });
-    std::vector<backends::MessageRef> messages;
-    std::vector<std::pair<std::uint32_t, std::uint64_t>> order;
-    messages.reserve(snapshot_.size());
-    order.reserve(snapshot_.size());
-    for (std::size_t i = 0; i < snapshot_.size();) {
-      std::uint32_t uid = snapshot_[i].uid;
-      std::optional<std::uint64_t> size;
-      for (; i < snapshot_.size() && snapshot_[i].uid == uid; ++i) {
-        if (!size) size = snapshot_[i].size;
-      }
-      if (!size) {
-        return finishOpen(Error{ErrorCode::Temporary, "incomplete FETCH response from server"});
-      }
-      messages.push_back(
-          {std::to_string(uid), settings_.uidlFormat.format(uid, *uidValidity_), *size});
-      order.emplace_back(uid, *size);
-    }
-    snapshot_ = {};
-    readAhead_.setSnapshot(std::move(order));
-    finishOpen(std::move(messages));
+    finishOpen(packSnapshot());
   };
   connection_->send(std::move(fetch));
   connection_->uncork();
 }
 
-void ImapMailbox::finishOpen(Result<std::vector<backends::MessageRef>> result) {
+Result<backends::MessageList> ImapMailbox::packSnapshot() {
+  auto byUid = [](const SnapshotEntry& a, const SnapshotEntry& b) { return a.uid < b.uid; };
+  // Servers answer in UID order, but may send a message twice (say FLAGS without the size).
+  if (!std::is_sorted(snapshot_.begin(), snapshot_.end(), byUid)) {
+    std::stable_sort(snapshot_.begin(), snapshot_.end(), byUid);
+  }
+  backends::MessageList messages(
+      [format = settings_.uidlFormat, uidValidity = *uidValidity_](
+          std::string& out, std::uint32_t uid) { format.appendTo(out, uid, uidValidity); });
+  messages.reserve(snapshot_.size());
+  for (std::size_t i = 0; i < snapshot_.size();) {
+    std::uint32_t uid = snapshot_[i].uid;
+    std::uint64_t size = SnapshotEntry::kNoSize;
+    for (; i < snapshot_.size() && snapshot_[i].uid == uid; ++i) {
+      if (size == SnapshotEntry::kNoSize) size = snapshot_[i].size;
+    }
+    if (size == SnapshotEntry::kNoSize) {
+      return Error{ErrorCode::Temporary, "incomplete FETCH response from server"};
+    }
+    messages.append(uid, size);
+  }
+  std::vector<SnapshotEntry>().swap(snapshot_);
+  messages.shrinkToFit();
+  readAhead_.setSnapshot(messages);
+  return messages;
+}
+
+void ImapMailbox::finishOpen(Result<backends::MessageList> result) {
   if (!openDone_) return;
   auto done = std::move(openDone_);
   openDone_ = nullptr;

@@ -71,7 +71,8 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   std::unique_ptr<net::ByteStream> wrapTls(std::unique_ptr<net::ByteStream> plain);
   void login(const backends::Credentials& credentials);
   void listMessages(bool literalPlus);
-  void finishOpen(Result<std::vector<backends::MessageRef>> result);
+  Result<backends::MessageList> packSnapshot();  // snapshot_, in UID order, once per message
+  void finishOpen(Result<backends::MessageList> result);
 
   // Retrieval: a whole message (RETR), or header then body ranges (TOP).
   void sendMessageFetch(const std::shared_ptr<BodyFetch>& fetch);
@@ -106,11 +107,13 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   bool uidValidityChanged_ = false;
   std::uint32_t exists_ = 0;
   SnapshotDone openDone_;
-  struct SnapshotEntry {
+  struct SnapshotEntry {  // 16 bytes, for as long as the snapshot FETCH runs
+    static constexpr std::uint64_t kNoSize = ~std::uint64_t{0};
     std::uint32_t uid;
-    std::optional<std::uint64_t> size;
+    std::uint64_t size;  // kNoSize: this response did not carry RFC822.SIZE
   };
-  std::vector<SnapshotEntry> snapshot_;  // as the snapshot FETCH answers
+  static constexpr std::size_t kMaxReserved = 1 << 20;  // of EXISTS, reserved up front
+  std::vector<SnapshotEntry> snapshot_;                 // as the snapshot FETCH answers
   ImapReadAhead readAhead_;
   // Whole-message FETCHes whose command is pending, by UID (never two for one UID).
   std::map<std::uint32_t, std::shared_ptr<BodyFetch>> inFlight_;

@@ -16,7 +16,7 @@ bool BodyFetch::hold(std::string_view bytes) {
   return true;
 }
 
-void ImapReadAhead::setSnapshot(std::vector<std::pair<std::uint32_t, std::uint64_t>> messages) {
+void ImapReadAhead::setSnapshot(backends::MessageList messages) {
   messages_ = std::move(messages);
   ahead_.clear();
   lastRetrieved_.reset();
@@ -24,11 +24,18 @@ void ImapReadAhead::setSnapshot(std::vector<std::pair<std::uint32_t, std::uint64
 
 std::optional<std::size_t> ImapReadAhead::indexOf(std::uint32_t uid) const {
   // The snapshot is in UID order (message numbers follow UIDs in IMAP).
-  auto it =
-      std::lower_bound(messages_.begin(), messages_.end(), uid,
-                       [](const auto& message, std::uint32_t key) { return message.first < key; });
-  if (it == messages_.end() || it->first != uid) return std::nullopt;
-  return static_cast<std::size_t>(it - messages_.begin());
+  std::size_t low = 0;
+  std::size_t high = messages_.size();
+  while (low < high) {
+    std::size_t middle = low + (high - low) / 2;
+    if (messages_.number(middle) < uid) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  if (low == messages_.size() || messages_.number(low) != uid) return std::nullopt;
+  return low;
 }
 
 std::shared_ptr<BodyFetch> ImapReadAhead::take(std::uint32_t uid) {
@@ -73,7 +80,8 @@ std::vector<std::shared_ptr<BodyFetch>> ImapReadAhead::plan(std::uint32_t uid, b
   // In order and without gaps: a message too large for the budget ends the read-ahead, since
   // a client that reads in order needs that one next.
   for (; next < messages_.size() && ahead_.size() < kMaxMessagesAhead; ++next) {
-    const auto& [nextUid, size] = messages_[next];
+    std::uint32_t nextUid = messages_.number(next);
+    std::uint64_t size = messages_.octets(next);
     if (queuedBytes + size > budget_) break;
     queuedBytes += size;
     ahead_.push_back(std::make_shared<BodyFetch>(nextUid, size));

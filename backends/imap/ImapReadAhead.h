@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/mailbox/MessageList.h"
 #include "lib/common/Result.h"
 
 namespace popgate::imap {
@@ -48,8 +49,8 @@ class ImapReadAhead {
 
   explicit ImapReadAhead(std::uint64_t budgetBytes) : budget_(budgetBytes) {}
 
-  // The snapshot in message-number order: (UID, size).
-  void setSnapshot(std::vector<std::pair<std::uint32_t, std::uint64_t>> messages);
+  // The snapshot (numbered by UID) in message-number order.
+  void setSnapshot(backends::MessageList messages);
 
   // A RETR of `uid` starts. Returns the fetch ahead that already asked for it (the ones before
   // it are dropped), or nullptr when there is none (then all are dropped).
@@ -68,7 +69,7 @@ class ImapReadAhead {
   void dropQueued();
 
   std::uint64_t budget_;
-  std::vector<std::pair<std::uint32_t, std::uint64_t>> messages_;
+  backends::MessageList messages_;
   std::deque<std::shared_ptr<BodyFetch>> ahead_;  // in command order = message order
   std::optional<std::size_t> lastRetrieved_;
 };

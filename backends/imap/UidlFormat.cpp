@@ -77,17 +77,23 @@ Result<UidlFormat> UidlFormat::parse(std::string_view text) {
 }
 
 std::string UidlFormat::format(std::uint32_t uid, std::uint32_t uidValidity) const {
-  if (dovecotDefault_) {
-    // Called for every message of every login: plain hex digits, no format parsing.
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(16, '0');
-    for (int i = 7; i >= 0; --i, uid >>= 4, uidValidity >>= 4) {
-      out[static_cast<std::size_t>(i)] = kHex[uid & 0xF];
-      out[static_cast<std::size_t>(i) + 8] = kHex[uidValidity & 0xF];
-    }
-    return out;
-  }
   std::string out;
+  appendTo(out, uid, uidValidity);
+  return out;
+}
+
+void UidlFormat::appendTo(std::string& out, std::uint32_t uid, std::uint32_t uidValidity) const {
+  if (dovecotDefault_) {
+    // Called for every message of every UIDL: plain hex digits, no format parsing.
+    static constexpr char kHex[] = "0123456789abcdef";
+    char digits[16];
+    for (int i = 7; i >= 0; --i, uid >>= 4, uidValidity >>= 4) {
+      digits[i] = kHex[uid & 0xF];
+      digits[i + 8] = kHex[uidValidity & 0xF];
+    }
+    out.append(digits, sizeof digits);
+    return;
+  }
   for (const Piece& piece : pieces_) {
     if (piece.kind == Piece::Kind::Text) {
       out += piece.text;
@@ -96,11 +102,10 @@ std::string UidlFormat::format(std::uint32_t uid, std::uint32_t uidValidity) con
     std::uint32_t value = piece.kind == Piece::Kind::Uid ? uid : uidValidity;
     std::string digits = piece.hex ? fmt::format("{:x}", value) : std::to_string(value);
     if (digits.size() < static_cast<std::size_t>(piece.width)) {
-      digits.insert(0, static_cast<std::size_t>(piece.width) - digits.size(), '0');
+      out.append(static_cast<std::size_t>(piece.width) - digits.size(), '0');
     }
     out += digits;
   }
-  return out;
 }
 
 }  // namespace popgate::imap

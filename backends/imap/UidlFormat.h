@@ -26,6 +26,7 @@ class UidlFormat {
   static Result<UidlFormat> parse(std::string_view text);
 
   std::string format(std::uint32_t uid, std::uint32_t uidValidity) const;
+  void appendTo(std::string& out, std::uint32_t uid, std::uint32_t uidValidity) const;
 
  private:
   struct Piece {

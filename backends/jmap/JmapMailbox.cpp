@@ -130,11 +130,12 @@ void JmapMailbox::fetchPage(std::uint64_t position) {
         for (std::size_t i = 0; i < page.value().messages.size(); ++i) {
           auto& message = page.value().messages[i];
           if (!blobOf_.emplace(message.id, page.value().blobIds[i]).second) continue;
-          messages_.push_back(std::move(message));
+          messages_.append(message.id, message.uidl, message.size);
         }
         std::uint64_t next = position + page.value().idsReturned;
         if (page.value().idsReturned > 0 && next < page.value().total) return fetchPage(next);
         call_.reset();
+        messages_.shrinkToFit();
         std::exchange(openDone_, nullptr)(std::move(messages_));
       });
 }

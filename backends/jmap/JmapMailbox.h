@@ -64,7 +64,7 @@ class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHa
   http::HttpUrl answeredBy_;  // the URL of the last JSON answer, after redirects
   JmapAccount account_;
   SnapshotDone openDone_;
-  std::vector<backends::MessageRef> messages_;
+  backends::MessageList messages_;
   std::map<std::string, std::string> blobOf_;  // Email id -> blobId
   std::string queryState_;
   int restarts_ = 0;

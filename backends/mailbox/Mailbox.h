@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "backends/mailbox/MessageList.h"
 #include "lib/common/Result.h"
 
 namespace popgate::backends {
@@ -48,13 +49,6 @@ struct Credentials {
   }
 };
 
-// One message of the snapshot taken at login; POP3 message numbers index this list.
-struct MessageRef {
-  std::string id;      // upstream identity (an IMAP UID, a JMAP id, ...)
-  std::string uidl;    // RFC 1939 unique-id: stable across sessions, 1..70 chars 0x21..0x7E
-  std::uint64_t size;  // exact octets of the message as RETR sends it, before dot-stuffing
-};
-
 // Receives a message's bytes. onBodyStart comes once the upstream has found the message;
 // onBodyEnd ends every retrieval (with an error and no onBodyStart when the message is gone).
 class BodySink {
@@ -67,12 +61,14 @@ class BodySink {
 
 class Mailbox {
  public:
-  using SnapshotDone = std::function<void(Result<std::vector<MessageRef>>)>;
+  using SnapshotDone = std::function<void(Result<MessageList>)>;
   using Done = std::function<void(Status)>;
 
   virtual ~Mailbox() = default;
 
-  // Logs in and lists the messages (number -> id, UIDL, exact size).
+  // Logs in and lists the messages (number -> id, UIDL, exact size). The list is the session's
+  // for its whole life, hence packed (MessageList); a store's listing is taken in as it
+  // arrives, never as one buffered response (a mailbox may hold 100,000 messages).
   virtual void open(const Credentials& credentials, SnapshotDone done) = 0;
 
   // Streams a message. With bodyLines set (TOP), sends the header, the blank line and at most

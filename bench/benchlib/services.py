@@ -10,6 +10,7 @@ Each service starts in its own process group and stops with SIGTERM, then SIGKIL
 
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,16 @@ def make_certificate(directory):
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.chmod(key, 0o644)  # Dovecot reads it as root, nginx as root: fine in a throw-away dir
     return cert, key
+
+
+def fresh_workdir(work):
+    """Wipes and recreates `work` (Dovecot's unprivileged processes must traverse it); returns
+    the (cert, key) of make_certificate() in it. For the scripts beside bench.py."""
+    if os.path.exists(work):
+        shutil.rmtree(work)
+    os.makedirs(work)
+    os.chmod(work, 0o755)
+    return make_certificate(work)
 
 
 class Process:

@@ -34,7 +34,7 @@ class GuardedMailbox final : public ForwardingMailbox {
 
   void open(const backends::Credentials& credentials, SnapshotDone done) override {
     inner().open(credentials, [this, done = std::move(done)](
-                                  Result<std::vector<backends::MessageRef>> snapshot) mutable {
+                                  Result<backends::MessageList> snapshot) mutable {
       if (!snapshot) {
         if (snapshot.error().code != ErrorCode::Auth) return done(std::move(snapshot));
         auto delay = guard_.failed(address_, login_, Clock::now());

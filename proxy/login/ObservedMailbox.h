@@ -15,17 +15,17 @@ namespace popgate::login {
 
 class ObservedMailbox final : public ForwardingMailbox {
  public:
-  using OnOpen = std::function<void(Result<std::vector<backends::MessageRef>>&)>;
+  using OnOpen = std::function<void(Result<backends::MessageList>&)>;
 
   ObservedMailbox(std::unique_ptr<backends::Mailbox> inner, OnOpen onOpen)
       : ForwardingMailbox(std::move(inner)), onOpen_(std::move(onOpen)) {}
 
   void open(const backends::Credentials& credentials, SnapshotDone done) override {
-    inner().open(credentials, [this, done = std::move(done)](
-                                  Result<std::vector<backends::MessageRef>> snapshot) mutable {
-      if (onOpen_) std::exchange(onOpen_, nullptr)(snapshot);
-      done(std::move(snapshot));
-    });
+    inner().open(credentials,
+                 [this, done = std::move(done)](Result<backends::MessageList> snapshot) mutable {
+                   if (onOpen_) std::exchange(onOpen_, nullptr)(snapshot);
+                   done(std::move(snapshot));
+                 });
   }
 
  private:

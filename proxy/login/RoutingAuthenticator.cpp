@@ -159,8 +159,8 @@ class RoutingAuthenticator::Step final : public Cancelable {
   // not [AUTH], so a client does not ask its user for a new password). `refused` runs first.
   void observe(std::function<void()> refused) {
     mailbox_ = std::make_unique<ObservedMailbox>(
-        std::move(mailbox_), [refused = std::move(refused),
-                              name = name_](Result<std::vector<backends::MessageRef>>& opened) {
+        std::move(mailbox_),
+        [refused = std::move(refused), name = name_](Result<backends::MessageList>& opened) {
           if (opened || opened.error().code != ErrorCode::Auth) return;
           if (refused) refused();
           opened = Error{

@@ -87,6 +87,7 @@ void Session::onDrained() {
     bodyPaused_ = false;
     mailbox_->resumeBody();
   }
+  if (listing_) continueListing();
   process();
 }
 
@@ -110,9 +111,10 @@ void Session::shutdown(bool now) {
 void Session::abandon(std::string_view line) {
   // Cancel what still runs upstream (a login, a retrieval), or its callback would revive the
   // closed session. Safe: only the owner calls this, never from a mailbox callback.
-  bool midBody = busy_ && bodyStarted_;
+  bool midBody = busy_ && (bodyStarted_ || listing_);
   loginStep_.reset();
   mailbox_.reset();
+  listing_.reset();
   busy_ = false;
   bodyPaused_ = false;
   // Inside a multi-line reply an -ERR would read as message text: just close, without the ".".
@@ -247,7 +249,7 @@ void Session::cmdQuit(std::string_view args) {
   busy_ = true;
   std::vector<backends::MessageRef> marked;
   for (std::size_t i = 0; i < messages_.size(); ++i) {
-    if (deleted_[i]) marked.push_back(messages_[i]);
+    if (deleted_[i]) marked.push_back(messages_.at(i));
   }
   mailbox_->commit(marked, [this](Status status) { commitFinished(std::move(status)); });
 }

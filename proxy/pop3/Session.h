@@ -113,13 +113,15 @@ class Session final : private backends::BodySink {
   void startLogin(login::LoginRequest request,
                   std::optional<std::string> failureChallenge = std::nullopt);
   void authenticated(Result<login::LoginGrant> grant);
-  void openFinished(Result<std::vector<backends::MessageRef>> snapshot);
+  void openFinished(Result<backends::MessageList> snapshot);
   void locked(Result<std::unique_ptr<login::MailboxLock>> lock);
   void loginFailed(const Error& error, std::string_view what, std::string_view permanent = {});
   bool loginAllowed() const { return tlsActive_ || !settings_.authRequiresTls; }
 
   // Parses a message number that names a visible message; replies -ERR and returns nullopt if not.
   std::optional<std::size_t> visibleMessage(std::string_view arg);
+  void startListing(bool uidl);
+  void continueListing();
   void startRetrieval(std::size_t index, std::optional<std::uint32_t> bodyLines,
                       std::string okLine);
   void commitFinished(Status status);
@@ -158,8 +160,16 @@ class Session final : private backends::BodySink {
   Pending loginStep_;  // the login step under way (authentication or lock); reset cancels it
   std::unique_ptr<login::MailboxLock> lock_;
 
-  std::vector<backends::MessageRef> messages_;
+  backends::MessageList messages_;
   std::vector<bool> deleted_;
+
+  // LIST or UIDL of every message under way: sent a slice at a time, the next one once the
+  // client took the last (a 100,000-message listing is never one buffer).
+  struct Listing {
+    bool uidl = false;
+    std::size_t next = 0;  // index of the next message to list
+  };
+  std::optional<Listing> listing_;
 
   // The retrieval in progress.
   std::string bodyOkLine_;

@@ -71,13 +71,12 @@ void Session::authenticated(Result<login::LoginGrant> grant) {
   lockKey_ = std::move(grant.value().lockKey);
   grantedLoginDelay_ = grant.value().loginDelay;
   grantedExpire_ = std::move(grant.value().expire);
-  mailbox_->open(grant.value().credentials,
-                 [this](Result<std::vector<backends::MessageRef>> snapshot) {
-                   openFinished(std::move(snapshot));
-                 });
+  mailbox_->open(grant.value().credentials, [this](Result<backends::MessageList> snapshot) {
+    openFinished(std::move(snapshot));
+  });
 }
 
-void Session::openFinished(Result<std::vector<backends::MessageRef>> snapshot) {
+void Session::openFinished(Result<backends::MessageList> snapshot) {
   if (!snapshot) {
     spdlog::info("{}: login {} failed: {}", settings_.peer, logText(loginName_),
                  logText(snapshot.error().detail));

@@ -16,7 +16,7 @@ void Session::cmdStat(std::string_view args) {
   for (std::size_t i = 0; i < messages_.size(); ++i) {
     if (deleted_[i]) continue;
     ++count;
-    octets += messages_[i].size;
+    octets += messages_.octets(i);
   }
   reply(fmt::format("+OK {} {}", count, octets));
 }
@@ -41,45 +41,65 @@ std::optional<std::size_t> Session::visibleMessage(std::string_view arg) {
 void Session::cmdList(std::string_view args) {
   if (!args.empty()) {
     auto index = visibleMessage(args);
-    if (index) reply(fmt::format("+OK {} {}", *index + 1, messages_[*index].size));
+    if (index) reply(fmt::format("+OK {} {}", *index + 1, messages_.octets(*index)));
     return;
   }
   std::size_t visible = 0;
-  std::string lines;
-  lines.reserve(messages_.size() * 16);
-  for (std::size_t i = 0; i < messages_.size(); ++i) {
-    if (deleted_[i]) continue;
-    ++visible;
-    appendDecimal(lines, i + 1);
-    lines.push_back(' ');
-    appendDecimal(lines, messages_[i].size);
-    lines.append("\r\n");
-  }
-  sink_.send(fmt::format("+OK {} messages:\r\n{}.\r\n", visible, lines));
+  for (std::size_t i = 0; i < messages_.size(); ++i) visible += deleted_[i] ? 0 : 1;
+  reply(fmt::format("+OK {} messages:", visible));
+  startListing(false);
 }
 
 void Session::cmdUidl(std::string_view args) {
   if (!args.empty()) {
     auto index = visibleMessage(args);
-    if (index) reply(fmt::format("+OK {} {}", *index + 1, messages_[*index].uidl));
+    if (index) reply(fmt::format("+OK {} {}", *index + 1, messages_.uidl(*index)));
     return;
   }
-  std::string out = "+OK\r\n";
-  out.reserve(messages_.size() * 24 + 8);
-  for (std::size_t i = 0; i < messages_.size(); ++i) {
+  reply("+OK");
+  startListing(true);
+}
+
+void Session::startListing(bool uidl) {
+  busy_ = true;
+  listing_ = Listing{uidl, 0};
+  continueListing();
+}
+
+void Session::continueListing() {
+  // Slices of about 16 KiB, as long as the client keeps up; onDrained() resumes. So a listing
+  // costs one slice of memory whatever the mailbox's size, and a client that stops reading
+  // holds up only itself (until the idle timeout).
+  constexpr std::size_t kSlice = 16 * 1024;
+  std::string out;
+  out.reserve(kSlice + 128);
+  while (listing_->next < messages_.size()) {
+    if (out.size() >= kSlice) {
+      sink_.send(std::exchange(out, {}));
+      if (sink_.congested()) return;
+      out.reserve(kSlice + 128);
+    }
+    std::size_t i = listing_->next++;
     if (deleted_[i]) continue;
     appendDecimal(out, i + 1);
     out.push_back(' ');
-    out.append(messages_[i].uidl).append("\r\n");
+    if (listing_->uidl) {
+      messages_.appendUidl(out, i);
+    } else {
+      appendDecimal(out, messages_.octets(i));
+    }
+    out.append("\r\n");
   }
   out.append(".\r\n");
   sink_.send(std::move(out));
+  listing_.reset();
+  busy_ = false;
 }
 
 void Session::cmdRetr(std::string_view args) {
   auto index = visibleMessage(args);
   if (!index) return;
-  startRetrieval(*index, std::nullopt, fmt::format("+OK {} octets", messages_[*index].size));
+  startRetrieval(*index, std::nullopt, fmt::format("+OK {} octets", messages_.octets(*index)));
 }
 
 void Session::cmdTop(std::string_view args) {
@@ -99,7 +119,7 @@ void Session::startRetrieval(std::size_t index, std::optional<std::uint32_t> bod
   bodyPaused_ = false;
   bodyOkLine_ = std::move(okLine);
   stuffer_.reset();
-  mailbox_->retrieve(messages_[index], bodyLines, *this);
+  mailbox_->retrieve(messages_.at(index), bodyLines, *this);
 }
 
 void Session::onBodyStart() {

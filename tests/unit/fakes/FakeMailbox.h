@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "backends/mailbox/Mailbox.h"
+#include "fakes/MessageLists.h"
 
 namespace popgate::fakes {
 
@@ -105,7 +106,10 @@ class FakeMailbox final : public backends::Mailbox {
 
   void completeOpen(Result<std::vector<backends::MessageRef>> snapshot) {
     if (!finish(Operation::Open)) return;
-    fire([&] { std::exchange(openDone_, nullptr)(std::move(snapshot)); });
+    Result<backends::MessageList> packed =
+        snapshot ? Result<backends::MessageList>(listOf(snapshot.value()))
+                 : Result<backends::MessageList>(snapshot.error());
+    fire([&] { std::exchange(openDone_, nullptr)(std::move(packed)); });
   }
   void startBody() {
     ASSERT_EQ(pending_, Operation::Retrieve) << "no retrieval to start";

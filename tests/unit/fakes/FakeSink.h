@@ -22,6 +22,7 @@ class FakeSink final : public pop3::SessionSink {
     transcript_ += bytes;
     unread_ += bytes;
     ++sends_;
+    if (sends_ == congestAt_) congested_ = true;
   }
   bool congested() const override { return congested_; }
   void pauseInput() override {
@@ -59,6 +60,11 @@ class FakeSink final : public pop3::SessionSink {
   }
 
   void setCongested(bool congested) { congested_ = congested; }
+  // Congested from the `more`th send() on (a client that stops reading mid-reply).
+  void congestAfter(int more) {
+    congested_ = false;
+    congestAt_ = sends_ + more;
+  }
   bool closed() {
     run();
     return closed_;
@@ -83,6 +89,7 @@ class FakeSink final : public pop3::SessionSink {
   std::string unread_;
   int sends_ = 0;
   bool congested_ = false;
+  int congestAt_ = -1;
   bool closed_ = false;
   bool inputPaused_ = false;
   int inputPauses_ = 0;

@@ -24,7 +24,7 @@ class ImapBackendTest : public ImapMailboxTest {
                                             const backends::Credentials& credentials) {
     std::optional<Result<std::vector<MessageRef>>> outcome;
     mailbox.open(credentials,
-                 [&](Result<std::vector<MessageRef>> result) { outcome = std::move(result); });
+                 [&](Result<backends::MessageList> result) { outcome = fakes::refsOf(result); });
     if (!runner_.runUntil([&] { return outcome.has_value(); })) {
       return Error{ErrorCode::Invalid, "test: open did not finish"};
     }

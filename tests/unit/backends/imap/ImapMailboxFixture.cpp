@@ -114,11 +114,11 @@ void ImapMailboxTest::reopenWithShortTimeouts() {
 void ImapMailboxTest::startOpen(backends::Credentials credentials) {
   if (!mailbox_) makeMailbox();
   inCall_ = true;
-  mailbox_->open(credentials, [this](Result<std::vector<MessageRef>> result) {
+  mailbox_->open(credentials, [this](Result<backends::MessageList> result) {
     EXPECT_FALSE(inCall_) << "open callback from inside open()";
     EXPECT_FALSE(opened_) << "open callback twice";
     ++callbacks_;
-    opened_ = std::move(result);
+    opened_ = fakes::refsOf(result);
   });
   inCall_ = false;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "backends/imap/ImapMailbox.h"
+#include "fakes/MessageLists.h"
 #include "support/LoopRunner.h"
 #include "support/ScriptedImapServer.h"
 

@@ -443,9 +443,17 @@ TEST_F(ImapMailboxReadAheadTest, QuotedBodyWithoutUidAmongPipelinedFetchesIsNeve
   for (std::uint32_t uid = 30; uid <= 60; uid += 10) ASSERT_NO_FATAL_FAILURE(retrieveOk(uid));
 }
 
+// A snapshot as ImapMailbox makes it: numbered by UID.
+backends::MessageList numbered(const std::vector<std::pair<std::uint32_t, std::uint64_t>>& uids) {
+  backends::MessageList list(
+      [](std::string& out, std::uint32_t uid) { out += ImapMailbox::uidl(uid, kUidValidity); });
+  for (const auto& [uid, size] : uids) list.append(uid, size);
+  return list;
+}
+
 TEST(ImapReadAheadPlanTest, NothingAheadUntilTwoConsecutiveRetrs) {
   ImapReadAhead readAhead(1000);
-  readAhead.setSnapshot({{1, 100}, {2, 100}, {5, 100}, {9, 100}});
+  readAhead.setSnapshot(numbered({{1, 100}, {2, 100}, {5, 100}, {9, 100}}));
   EXPECT_THAT(readAhead.plan(2), IsEmpty());
   EXPECT_EQ(readAhead.take(5), nullptr);
   auto planned = readAhead.plan(5);
@@ -458,7 +466,7 @@ TEST(ImapReadAheadPlanTest, LargeMessageEndsTheReadAheadAndCountIsBounded) {
   ImapReadAhead readAhead(1000);
   std::vector<std::pair<std::uint32_t, std::uint64_t>> messages;
   for (std::uint32_t uid = 1; uid <= 20; ++uid) messages.emplace_back(uid, uid == 4 ? 5000 : 10);
-  readAhead.setSnapshot(messages);
+  readAhead.setSnapshot(numbered(messages));
   readAhead.plan(1);
   EXPECT_EQ(readAhead.plan(2).size(), 1u);  // 3 only: 4 is larger than the budget
   EXPECT_NE(readAhead.take(3), nullptr);

@@ -5,6 +5,7 @@
 
 #include "backends/jmap/FakeJmapServer.h"
 #include "backends/jmap/JmapMailbox.h"
+#include "fakes/MessageLists.h"
 #include "support/LoopRunner.h"
 
 namespace popgate::jmap {
@@ -49,7 +50,7 @@ class JmapMailboxTest : public ::testing::Test {
   Result<std::vector<MessageRef>> open(JmapMailbox& mailbox, std::string password = "secret") {
     std::optional<Result<std::vector<MessageRef>>> got;
     mailbox.open({"alice", backends::PasswordCredential{std::move(password)}},
-                 [&](Result<std::vector<MessageRef>> r) { got = std::move(r); });
+                 [&](Result<backends::MessageList> r) { got = fakes::refsOf(r); });
     EXPECT_FALSE(got.has_value());  // never from inside the call
     EXPECT_TRUE(runner_.runUntil([&] { return got.has_value(); }));
     return got ? std::move(*got)
@@ -168,7 +169,7 @@ TEST_F(JmapMailboxTest, BearerTokenWhenTheLoginStepGivesOne) {
   auto box = mailbox();
   std::optional<Result<std::vector<MessageRef>>> got;
   box->open({"alice", backends::TokenCredential{"tok"}},
-            [&](Result<std::vector<MessageRef>> r) { got = std::move(r); });
+            [&](Result<backends::MessageList> r) { got = fakes::refsOf(r); });
   ASSERT_TRUE(runner_.runUntil([&] { return got.has_value(); }));
   ASSERT_TRUE(got->ok());
   EXPECT_EQ(http_.requests().at(0).header("Authorization"), "Bearer tok");
@@ -342,7 +343,7 @@ TEST_F(JmapMailboxTest, DestroyingTheMailboxCancelsEverything) {
   auto box = mailbox();
   bool called = false;
   box->open({"alice", backends::PasswordCredential{"secret"}},
-            [&](Result<std::vector<MessageRef>>) { called = true; });
+            [&](Result<backends::MessageList>) { called = true; });
   ASSERT_TRUE(runner_.runUntil([&] { return !http_.requests().empty(); }));
   box.reset();
   runner_.runFor(100ms);

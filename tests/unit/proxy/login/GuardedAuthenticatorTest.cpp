@@ -86,7 +86,7 @@ TEST_F(GuardedAuthenticatorTest, AfterTooManyRefusalsTheAddressIsRefusedUnchecke
 TEST_F(GuardedAuthenticatorTest, AStoreRefusalAtOpenWaitsOutTheDelay) {
   auto grant = login(request());
   ASSERT_TRUE(grant && *grant);
-  std::optional<Result<std::vector<backends::MessageRef>>> opened;
+  std::optional<Result<backends::MessageList>> opened;
   grant->value().mailbox->open(grant->value().credentials,
                                [&](auto snapshot) { opened = std::move(snapshot); });
   inner_.mailbox().completeOpen(Error{ErrorCode::Auth, "NO [AUTHENTICATIONFAILED]"});
@@ -102,7 +102,7 @@ TEST_F(GuardedAuthenticatorTest, LoginDelayIsEnforcedOnceTheStoreAcceptedTheLogi
   auto open = [&]() {
     auto grant = login(request());
     EXPECT_TRUE(grant && *grant);
-    std::optional<Result<std::vector<backends::MessageRef>>> opened;
+    std::optional<Result<backends::MessageList>> opened;
     grant->value().mailbox->open(grant->value().credentials,
                                  [&](auto snapshot) { opened = std::move(snapshot); });
     inner_.mailbox().completeOpen(std::vector<backends::MessageRef>{});

@@ -121,7 +121,7 @@ TEST_F(RoutingAuthenticatorTest, AStoreRefusingPopgatesOwnCredentialIsTemporary)
   auto authenticator = make(LoginMode::Master);
   auto grant = login(authenticator, "alice", PasswordProof{"local-secret"});
   ASSERT_TRUE(grant);
-  std::optional<Result<std::vector<backends::MessageRef>>> opened;
+  std::optional<Result<backends::MessageList>> opened;
   grant.value().mailbox->open(grant.value().credentials,
                               [&](auto snapshot) { opened = std::move(snapshot); });
   backend_.log.live->completeOpen(Error{ErrorCode::Auth, "NO [AUTHENTICATIONFAILED]"});
