@@ -63,6 +63,10 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   // default of uidl_format).
   static std::string uidl(std::uint32_t uid, std::uint32_t uidValidity);
 
+  // Set beside \Deleted by QUIT's UID STORE, so that the next session can tell a deletion it
+  // must undo (a break before UID EXPUNGE) from a \Deleted that another client set.
+  static constexpr std::string_view kDeletingKeyword = "$PopgateDeleting";
+
  private:
   void onUntagged(const ImapResponse& response, const ImapHead& head) override;
   void greeted(Result<ImapHead> greeting, backends::Credentials credentials);
@@ -71,6 +75,14 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   std::unique_ptr<net::ByteStream> wrapTls(std::unique_ptr<net::ByteStream> plain);
   void login(const backends::Credentials& credentials);
   void listMessages(bool literalPlus);
+  // ImapMailboxCleanup.cpp: deletions interrupted between UID STORE and UID EXPUNGE.
+  void sendInterruptedSearch();
+  void noteSearchResult(const ImapResponse& response, const ImapHead& head);
+  void noteInterruptedSet(std::string_view esearch);
+  void listed(std::vector<backends::MessageRef> messages);  // the snapshot FETCH is done
+  void clearInterrupted(std::vector<backends::MessageRef> messages);
+  void notePermanentFlags(std::string_view flags);
+  std::string deletionFlags() const;  // what QUIT's UID STORE adds
   void finishOpen(Result<std::vector<backends::MessageRef>> result);
 
   // Retrieval: a whole message (RETR), or header then body ranges (TOP).
@@ -105,6 +117,11 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   std::optional<std::uint32_t> uidValidity_;
   bool uidValidityChanged_ = false;
   std::uint32_t exists_ = 0;
+  std::vector<std::uint32_t> interrupted_;  // UIDs carrying kDeletingKeyword at login (SEARCH)
+  std::string interruptedSet_;              // the same as a UID set (ESEARCH)
+  bool searching_ = false;                  // that search is pending
+  std::optional<std::vector<backends::MessageRef>> listing_;  // the snapshot, waiting for it
+  bool keywordsAllowed_ = false;  // the last PERMANENTFLAGS lets us set the keyword
   SnapshotDone openDone_;
   struct SnapshotEntry {
     std::uint32_t uid;

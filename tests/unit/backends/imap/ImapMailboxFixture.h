@@ -96,6 +96,7 @@ class ImapMailboxTest : public ::testing::Test {
   std::optional<std::string> loginReply_;  // the tagged reply to LOGIN after the tag
   std::optional<std::string> saslTag_;     // an AUTHENTICATE waiting for the client's line
   std::vector<std::pair<std::uint32_t, std::string>> messages_;  // (UID, content), by sequence
+  std::vector<std::uint32_t> interrupted_;  // UIDs that UID SEARCH KEYWORD $PopgateDeleting finds
   std::function<bool(const Command&)> override_;
   std::uint64_t readAheadBytes_ = ImapSettings{}.readAheadBytes;
   std::chrono::milliseconds timeout_ = kTimeout;          // for mailboxes made from now on
