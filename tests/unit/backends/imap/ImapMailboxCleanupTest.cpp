@@ -90,11 +90,7 @@ TEST_F(ImapMailboxCleanupTest, NothingMarkedWritesNothing) {
 
 TEST_F(ImapMailboxCleanupTest, SearchRefusedStillOpens) {
   // A server that rejects the keyword as a search key has set none of ours.
-  override_ = [this](const Command& command) {
-    if (!command.text.starts_with("UID SEARCH")) return false;
-    server_.reply(command, "BAD Error in IMAP command UID SEARCH: Unknown argument");
-    return true;
-  };
+  answerWith("UID SEARCH", "BAD Error in IMAP command UID SEARCH: Unknown argument");
   auto result = open();
   ASSERT_TRUE(result) << result.error().detail;
   EXPECT_EQ(result.value().size(), 4u);
@@ -103,11 +99,7 @@ TEST_F(ImapMailboxCleanupTest, SearchRefusedStillOpens) {
 
 TEST_F(ImapMailboxCleanupTest, UnflagRefusedStillOpens) {
   interrupted_ = {3};
-  override_ = [this](const Command& command) {
-    if (!command.text.starts_with("UID STORE")) return false;
-    server_.reply(command, "NO Mailbox is read-only");
-    return true;
-  };
+  answerWith("UID STORE", "NO Mailbox is read-only");
   auto result = open();
   ASSERT_TRUE(result) << result.error().detail;
   EXPECT_EQ(result.value().size(), 4u);
@@ -115,11 +107,7 @@ TEST_F(ImapMailboxCleanupTest, UnflagRefusedStillOpens) {
 
 TEST_F(ImapMailboxCleanupTest, ConnectionLostWhileUnflaggingFailsTheOpen) {
   interrupted_ = {3};
-  override_ = [this](const Command& command) {
-    if (!command.text.starts_with("UID STORE")) return false;
-    server_.disconnect();
-    return true;
-  };
+  disconnectOn("UID STORE");
   auto result = open();
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::Temporary);

@@ -26,15 +26,6 @@ class ImapMailboxCommitTest : public ImapMailboxTest {
                 texts.begin() + static_cast<std::ptrdiff_t>(std::min(skip + 1, texts.size())));
     return texts;
   }
-
-  // Answers commands starting with `prefix` with `status` instead of the standard answer.
-  void answerWith(std::string prefix, std::string status) {
-    override_ = [this, prefix, status](const Command& command) {
-      if (!command.text.starts_with(prefix)) return false;
-      server_.reply(command, status);
-      return true;
-    };
-  }
 };
 
 TEST_F(ImapMailboxCommitTest, StoresAndExpungesExactlyTheseUidsThenLogsOut) {

@@ -194,6 +194,22 @@ void ImapMailboxTest::resumeBody() {
   inCall_ = false;
 }
 
+void ImapMailboxTest::answerWith(std::string prefix, std::string status) {
+  override_ = [this, prefix, status](const Command& command) {
+    if (!command.text.starts_with(prefix)) return false;
+    server_.reply(command, status);
+    return true;
+  };
+}
+
+void ImapMailboxTest::disconnectOn(std::string prefix) {
+  override_ = [this, prefix](const Command& command) {
+    if (!command.text.starts_with(prefix)) return false;
+    server_.disconnect();
+    return true;
+  };
+}
+
 std::string ImapMailboxTest::loginReply() const {
   return loginReply_.value_or("OK [CAPABILITY " + capabilities_ + "] Logged in");
 }

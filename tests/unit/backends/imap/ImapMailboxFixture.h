@@ -77,6 +77,11 @@ class ImapMailboxTest : public ::testing::Test {
   void pauseBody();
   void resumeBody();
 
+  // Overrides: commands starting with `prefix` get `status` instead of the standard answer, or
+  // the server hangs up on them.
+  void answerWith(std::string prefix, std::string status);
+  void disconnectOn(std::string prefix);
+
   // The standard answers of the fake server.
   void answer(const Command& command);
   std::string loginReply() const;
