@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import time
+import unittest
 
 import popgate_fixture as pf
 import tls_fixture as tf
@@ -69,9 +70,11 @@ STARTTLS = rb"^\S+ STARTTLS"
 
 
 class Cell:
-    def __init__(self, side, step, fault_text, fault, scenario, tls=None, strike=None):
+    def __init__(self, side, step, fault_text, fault, scenario, tls=None, strike=None,
+                 read_ahead=False):
         self.side, self.step, self.fault_text = side, step, fault_text
         self.fault, self.scenario, self.tls, self.strike = fault, scenario, tls, strike
+        self.read_ahead = read_ahead  # the default read_ahead_bytes, else 0 (one FETCH a RETR)
         self.name = None  # c01, c02, ...: folder, backend and domain
         self.relay = None
         self.outcome = None  # (client sees, mailbox afterwards)
@@ -92,7 +95,7 @@ def cells():
         Cell(IMAP, "login reply", "cut after 5 B", f("cut", LOGIN, "reply", 5), "login_fails"),
         Cell(IMAP, "snapshot", "reset", f("reset", SNAPSHOT), "login_fails"),
         Cell(IMAP, "snapshot reply", "stall", f("stall", SNAPSHOT, "reply"), "login_fails"),
-        Cell(IMAP, "snapshot reply", "cut after 300 B", f("cut", SNAPSHOT, "reply", 300),
+        Cell(IMAP, "snapshot reply", "cut after 200 B", f("cut", SNAPSHOT, "reply", 200),
              "login_fails"),
         Cell(IMAP, "RETR start", "reset", f("reset", RETR2), "retr_fails"),
         Cell(IMAP, "RETR start", "stall", f("stall", RETR2), "retr_fails"),
@@ -102,6 +105,8 @@ def cells():
              "retr_cut"),
         Cell(IMAP, "RETR middle", "cut after 20,000 B", f("cut", RETR2, "reply", 20000),
              "retr_cut"),
+        Cell(IMAP, "RETR middle, read-ahead on", "reset after 20,000 B",
+             f("reset", RETR2, "reply", 20000), "retr_cut", read_ahead=True),
         Cell(IMAP, "RETR reply", "trickle 20 B", f("trickle", RETR2, "reply"), "full_session"),
         Cell(IMAP, "TOP", "reset", f("reset", TOP2), "top_fails"),
         Cell(IMAP, "TOP reply", "stall", f("stall", TOP2, "reply"), "top_fails"),
@@ -139,6 +144,7 @@ def cells():
 
 # --- the test --------------------------------------------------------------------------------
 
+@unittest.skipIf(pf.SELFTEST, "the relays sit in front of popgate's backends, not Dovecot's POP3")
 class FaultMatrixTest(tf.TlsGatewayTestCase):
     upstream_tls = True
 
@@ -180,7 +186,7 @@ class FaultMatrixTest(tf.TlsGatewayTestCase):
             timeout = TIMEOUT_S if cell.fault and cell.fault.action == "stall" else 60
             backend = {"type": "imap", "host": pf.HOST, "port": port, "mailbox": cell.name,
                        "connect_timeout_s": timeout, "command_timeout_s": timeout,
-                       "read_ahead_bytes": 0}
+                       **({} if cell.read_ahead else {"read_ahead_bytes": 0})}
             if cell.tls:
                 backend.update(tls=cell.tls, ca_file=ca, server_name="localhost")
             config["backends"][cell.name] = backend
@@ -335,6 +341,8 @@ class FaultMatrixTest(tf.TlsGatewayTestCase):
         return self.expect_temp_or_closed(conn, "QUIT", "QUIT")
 
     def _cut_retr(self, conn):
+        # RETR 1 first: the second RETR in order is the one read-ahead fetches ahead of.
+        self.retr_exact(conn, 1)
         conn.send("RETR 2")
         return self.read_cut_body(conn, 2)
 
@@ -371,7 +379,7 @@ class FaultMatrixTest(tf.TlsGatewayTestCase):
         return cell.relay.port
 
     def client_retr_cut(self, cell):
-        seen = self._session(cell, self._cut_retr, dele=(1,), port=self._client_relay(cell))
+        seen = self._session(cell, self._cut_retr, port=self._client_relay(cell))
         return seen, self.check_mailbox(cell, set())
 
     def client_quit_reset(self, cell):
