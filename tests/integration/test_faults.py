@@ -24,6 +24,8 @@ section of FILE (docs/reliability.md) from the outcomes.
 import concurrent.futures
 import os
 import re
+import socket
+import struct
 import sys
 import time
 import unittest
@@ -114,6 +116,8 @@ def cells():
         Cell(IMAP, "QUIT's SELECT", "reset", f("reset", SELECT), "quit_fails"),
         Cell(IMAP, "QUIT's UID STORE", "reset", f("reset", STORE), "quit_fails"),
         Cell(IMAP, "UID STORE reply", "stall", f("stall", STORE, "reply"), "quit_fails"),
+        Cell(IMAP, "UID STORE reply, then the client resets", "stall",
+             f("stall", STORE, "reply"), "client_gone_during_quit"),
         Cell(IMAP, "between STORE and EXPUNGE", "reset", f("reset", EXPUNGE), "quit_fails"),
         Cell(IMAP, "between STORE and EXPUNGE", "stall", f("stall", EXPUNGE), "quit_fails"),
         Cell(IMAP, "EXPUNGE reply", "reset", f("reset", EXPUNGE, "reply"), "quit_answer_lost"),
@@ -373,6 +377,14 @@ class FaultMatrixTest(tf.TlsGatewayTestCase):
         seen = self._session(cell, self._quit, dele=(1, 2))
         return seen, self.check_mailbox(cell, {1, 2}) + \
             " (the server had expunged; only its answer was lost)"
+
+    def client_gone_during_quit(self, cell):
+        def act(conn):
+            conn.send("QUIT")
+            assert cell.relay.fired.wait(30), "no UID STORE"
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return "QUIT, then the client reset its connection"
+        return self._session(cell, act, dele=(1, 2)), self.check_mailbox(cell, set())
 
     def _client_relay(self, cell):
         cell.relay = FaultRelay(self.port, fault=cell.fault)
