@@ -1,8 +1,8 @@
 #pragma once
 // backends::Mailbox over IMAP4rev1 (RFC 3501) with UIDPLUS (RFC 4315): one upstream connection
 // per POP3 session. It logs in as ImapLogin.h describes (LOGIN, SASL PLAIN, a master user,
-// XOAUTH2 or OAUTHBEARER); after the login's OK, EXAMINE and the snapshot FETCH go in one
-// round trip.
+// XOAUTH2 or OAUTHBEARER); after the login's OK, EXAMINE, the snapshot FETCH and the search for
+// deletions a broken QUIT left half done (ImapMailboxCleanup.cpp) go in one round trip.
 
 #include <uv.h>
 
