@@ -7,8 +7,11 @@
 // mailbox finds them by the keyword and removes both flags before it hands out its listing.
 // Only messages carrying the keyword are touched: a \Deleted that another client set is its own.
 //
-// Limit: a server that does not accept new keywords (PERMANENTFLAGS without \* or the keyword,
-// RFC 3501 §7.1) gets \Deleted alone, and such a break leaves it upstream as before.
+// Limits: a server that does not accept new keywords (PERMANENTFLAGS without \* or the keyword,
+// RFC 3501 §7.1) gets \Deleted alone, and such a break leaves it upstream as before. Without
+// ESEARCH (Courier) the SEARCH answer lists every UID on one line, which ImapResponseParser
+// bounds (kMaxLine: some 30,000 UIDs); a break in a QUIT of more messages than that would make
+// every later login of the mailbox fail with [SYS/TEMP] until the flags are cleared by hand.
 
 #include <fmt/format.h>
 

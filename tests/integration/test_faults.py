@@ -467,6 +467,9 @@ without `$PopgateDeleting`, and a break between UID STORE and UID EXPUNGE leaves
 (Dovecot, Cyrus and Courier allow keywords; a mailbox popgate opened lists `$PopgateDeleting` in
 its FLAGS there, since the login searches for it). A deletion whose EXPUNGE answer is lost is
 done but reported as `-ERR`: POP3 cannot say "perhaps", and a retry finds the messages gone.
+Without ESEARCH (Courier) the login's search lists every flagged UID on one line of at most
+256 KiB: a break in a QUIT of more than about 30,000 messages would fail every later login
+of that mailbox until the flags are cleared by hand.
 """
 
 
