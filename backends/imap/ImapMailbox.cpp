@@ -59,6 +59,10 @@ void ImapMailbox::onUntagged(const ImapResponse& response, const ImapHead& head)
     exists_ = *head.number;
   }
   if (head.code == "CAPABILITY") capabilities_ = parseCapabilities(head.codeArgs);
+  if (head.code == "PERMANENTFLAGS") notePermanentFlags(head.codeArgs);
+  if (searching_ && (head.keyword == "SEARCH" || head.keyword == "ESEARCH")) {
+    noteSearchResult(response, head);
+  }
   if (head.code == "UIDVALIDITY") {
     // An nz-number (RFC 3501 §9); anything else counts as 0, which no real UIDVALIDITY equals,
     // so a garbled one beside a real one reads as a change and the commit deletes nothing.
@@ -230,9 +234,12 @@ void ImapMailbox::listMessages(bool literalPlus) {
                               : reply.error());
     }
     if (!uidValidity_) return finishOpen(Error{ErrorCode::Temporary, "no UIDVALIDITY from server"});
-    finishOpen(packSnapshot());
+    auto packed = packSnapshot();
+    if (!packed) return finishOpen(packed.error());
+    listed(std::move(packed.value()));
   };
   connection_->send(std::move(fetch));
+  sendInterruptedSearch();
   connection_->uncork();
 }
 
@@ -303,6 +310,7 @@ void ImapMailbox::deleteMarked(std::vector<std::uint32_t> uids, Done done) {
                   Error{ErrorCode::Permanent, "IMAP server lacks UIDPLUS; nothing was deleted"});
   }
   std::string set = formatUidSet(std::move(uids));
+  keywordsAllowed_ = false;  // this SELECT's PERMANENTFLAGS decide (EXAMINE's list none)
   ImapCommand select;
   select.parts = ImapCommandText(capabilities_.count("LITERAL+") > 0)
                      .raw("SELECT ")
@@ -323,16 +331,17 @@ void ImapMailbox::deleteMarked(std::vector<std::uint32_t> uids, Done done) {
 }
 
 void ImapMailbox::storeAndExpunge(const std::string& set, Done done) {
-  ImapCommand store = oneLine(fmt::format("UID STORE {} +FLAGS.SILENT (\\Deleted)", set));
-  store.onDone = [this, set, done](Result<ImapHead> stored) mutable {
+  std::string flags = deletionFlags();
+  ImapCommand store = oneLine(fmt::format("UID STORE {} +FLAGS.SILENT ({})", set, flags));
+  store.onDone = [this, set, flags, done](Result<ImapHead> stored) mutable {
     if (!isOk(stored)) {
       return logout(std::move(done), Error{ErrorCode::Temporary, "STORE \\Deleted failed"});
     }
     ImapCommand expunge = oneLine("UID EXPUNGE " + set);
-    expunge.onDone = [this, set, done](Result<ImapHead> expunged) mutable {
+    expunge.onDone = [this, set, flags, done](Result<ImapHead> expunged) mutable {
       if (isOk(expunged)) return logout(std::move(done), Ok{});
       // Undo the flags so that no later EXPUNGE by another client removes them.
-      ImapCommand undo = oneLine(fmt::format("UID STORE {} -FLAGS.SILENT (\\Deleted)", set));
+      ImapCommand undo = oneLine(fmt::format("UID STORE {} -FLAGS.SILENT ({})", set, flags));
       undo.onDone = [this, done](Result<ImapHead>) mutable {
         logout(std::move(done), Error{ErrorCode::Temporary, "UID EXPUNGE failed"});
       };

@@ -1,8 +1,8 @@
 #pragma once
 // backends::Mailbox over IMAP4rev1 (RFC 3501) with UIDPLUS (RFC 4315): one upstream connection
 // per POP3 session. It logs in as ImapLogin.h describes (LOGIN, SASL PLAIN, a master user,
-// XOAUTH2 or OAUTHBEARER); after the login's OK, EXAMINE and the snapshot FETCH go in one
-// round trip.
+// XOAUTH2 or OAUTHBEARER); after the login's OK, EXAMINE, the snapshot FETCH and the search for
+// deletions a broken QUIT left half done (ImapMailboxCleanup.cpp) go in one round trip.
 
 #include <uv.h>
 
@@ -63,6 +63,10 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   // default of uidl_format).
   static std::string uidl(std::uint32_t uid, std::uint32_t uidValidity);
 
+  // Set beside \Deleted by QUIT's UID STORE, so that the next session can tell a deletion it
+  // must undo (a break before UID EXPUNGE) from a \Deleted that another client set.
+  static constexpr std::string_view kDeletingKeyword = "$PopgateDeleting";
+
  private:
   void onUntagged(const ImapResponse& response, const ImapHead& head) override;
   void greeted(Result<ImapHead> greeting, backends::Credentials credentials);
@@ -72,6 +76,14 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   void login(const backends::Credentials& credentials);
   void listMessages(bool literalPlus);
   Result<backends::MessageList> packSnapshot();  // snapshot_, in UID order, once per message
+  // ImapMailboxCleanup.cpp: deletions interrupted between UID STORE and UID EXPUNGE.
+  void sendInterruptedSearch();
+  void noteSearchResult(const ImapResponse& response, const ImapHead& head);
+  void noteInterruptedSet(std::string_view esearch);
+  void listed(backends::MessageList messages);  // the snapshot FETCH is done
+  void clearInterrupted(backends::MessageList messages);
+  void notePermanentFlags(std::string_view flags);
+  std::string deletionFlags() const;  // what QUIT's UID STORE adds
   void finishOpen(Result<backends::MessageList> result);
 
   // Retrieval: a whole message (RETR), or header then body ranges (TOP).
@@ -106,6 +118,11 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   std::optional<std::uint32_t> uidValidity_;
   bool uidValidityChanged_ = false;
   std::uint32_t exists_ = 0;
+  std::vector<std::uint32_t> interrupted_;  // UIDs carrying kDeletingKeyword at login (SEARCH)
+  std::string interruptedSet_;              // the same as a UID set (ESEARCH)
+  bool searching_ = false;                  // that search is pending
+  std::optional<backends::MessageList> listing_;  // the snapshot, waiting for it
+  bool keywordsAllowed_ = false;  // the last PERMANENTFLAGS lets us set the keyword
   SnapshotDone openDone_;
   struct SnapshotEntry {  // 16 bytes, for as long as the snapshot FETCH runs
     static constexpr std::uint64_t kNoSize = ~std::uint64_t{0};

@@ -78,6 +78,24 @@ class DeleteTest(pf.GatewayTestCase):
         self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
         self.assertUpstream([1, 3, 5])
 
+    def test_only_popgates_interrupted_deletions_are_undone(self):
+        # A break between QUIT's UID STORE and UID EXPUNGE leaves `\Deleted $PopgateDeleting`
+        # (test_faults.py makes one): the next login clears those, not another client's mark.
+        writer = self.sandbox.imap(ALICE[0])
+        self.addCleanup(writer.logout)
+        self.assertEqual(writer.select("INBOX")[0], "OK")
+        writer.store("1", "+FLAGS.SILENT", r"(\Deleted $PopgateDeleting)")
+        writer.store("2", "+FLAGS.SILENT", r"(\Deleted)")
+        conn = self.gateway_session(*ALICE)
+        self.assertTrue(conn.cmd("STAT").startswith(b"+OK %d " % COUNT))
+        self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
+        reader, _ = self.upstream()
+        typ, data = reader.fetch("1:2", "(FLAGS)")
+        self.assertEqual(typ, "OK")
+        self.assertNotIn(b"Deleted", data[0])
+        self.assertNotIn(b"$PopgateDeleting", data[0])
+        self.assertIn(b"\\Deleted", data[1])
+
     def test_rset_undoes_marks(self):
         conn = self.gateway_session(*ALICE)
         stat = conn.cmd("STAT")

@@ -264,6 +264,32 @@ class StoreTests:
         results = self.run_on_both(["DELE 1", "DELE 3"], drop=True)
         self.assertBothLeave(results, [f"small {n}" for n in range(1, 6)])
 
+    def test_flags_of_an_interrupted_deletion_are_cleared_at_login(self):
+        """QUIT's UID STORE sets `\\Deleted $PopgateDeleting`; where no UID EXPUNGE followed
+        (test_faults.py breaks the connection there), the next login removes both flags, and
+        only where the keyword is: a `\\Deleted` that another client set stays."""
+        self.fresh_small_mailbox()
+        self.addCleanup(self.fresh_small_mailbox)
+        conn = self.sandbox.imap(*BOB)
+        try:
+            self.assertEqual(conn.select("INBOX")[0], "OK")
+            conn.store("1", "+FLAGS.SILENT", "(\\Deleted $PopgateDeleting)")
+            conn.store("2", "+FLAGS.SILENT", "(\\Deleted)")
+        finally:
+            conn.logout()
+        gw = self.gateway_session(*BOB)
+        self.assertTrue(gw.cmd("STAT").startswith(b"+OK 5 "))
+        self.assertTrue(gw.cmd("QUIT").startswith(b"+OK"))
+        conn = self.sandbox.imap(*BOB)
+        try:
+            conn.select("INBOX", readonly=True)
+            typ, data = conn.fetch("1:2", "(FLAGS)")
+        finally:
+            conn.logout()
+        flags = [re.search(rb"FLAGS \(([^)]*)\)", item).group(1).split() for item in data]
+        self.assertEqual([b"\\Deleted" in f or b"$PopgateDeleting" in f for f in flags],
+                         [False, True], flags)
+
     # --- real clients: from the store's own POP3 to popgate ---------------------------------
 
     def mpop(self, port, uidls, maildir):

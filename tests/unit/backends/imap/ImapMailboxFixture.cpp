@@ -194,6 +194,22 @@ void ImapMailboxTest::resumeBody() {
   inCall_ = false;
 }
 
+void ImapMailboxTest::answerWith(std::string prefix, std::string status) {
+  override_ = [this, prefix, status](const Command& command) {
+    if (!command.text.starts_with(prefix)) return false;
+    server_.reply(command, status);
+    return true;
+  };
+}
+
+void ImapMailboxTest::disconnectOn(std::string prefix) {
+  override_ = [this, prefix](const Command& command) {
+    if (!command.text.starts_with(prefix)) return false;
+    server_.disconnect();
+    return true;
+  };
+}
+
 std::string ImapMailboxTest::loginReply() const {
   return loginReply_.value_or("OK [CAPABILITY " + capabilities_ + "] Logged in");
 }
@@ -240,6 +256,19 @@ void ImapMailboxTest::answer(const Command& command) {
     }
     server_.send(out);
     server_.reply(command, "OK Fetch completed (0.001 + 0.000 secs).");
+  } else if (text.starts_with("UID SEARCH RETURN (ALL) KEYWORD ")) {
+    // RFC 4731: one compact set (the fixture lists the UIDs one by one, which is also valid).
+    std::string found;
+    for (std::uint32_t uid : interrupted_)
+      found += fmt::format("{}{}", found.empty() ? "" : ",", uid);
+    server_.send(fmt::format("* ESEARCH (TAG \"{}\") UID{}\r\n", command.tag,
+                             found.empty() ? "" : " ALL " + found));
+    server_.reply(command, "OK Search completed (0.001 + 0.000 secs).");
+  } else if (text.starts_with("UID SEARCH KEYWORD ")) {
+    std::string found;
+    for (std::uint32_t uid : interrupted_) found += fmt::format(" {}", uid);
+    server_.send("* SEARCH" + found + "\r\n");
+    server_.reply(command, "OK Search completed (0.001 + 0.000 secs).");
   } else if (auto fetch = bodyFetch(text)) {
     answerBodyFetch(command, fetch->first, fetch->second);
   } else if (text.starts_with("UID STORE ")) {

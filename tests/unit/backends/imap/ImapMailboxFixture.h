@@ -78,6 +78,11 @@ class ImapMailboxTest : public ::testing::Test {
   void pauseBody();
   void resumeBody();
 
+  // Overrides: commands starting with `prefix` get `status` instead of the standard answer, or
+  // the server hangs up on them.
+  void answerWith(std::string prefix, std::string status);
+  void disconnectOn(std::string prefix);
+
   // The standard answers of the fake server.
   void answer(const Command& command);
   std::string loginReply() const;
@@ -97,6 +102,7 @@ class ImapMailboxTest : public ::testing::Test {
   std::optional<std::string> loginReply_;  // the tagged reply to LOGIN after the tag
   std::optional<std::string> saslTag_;     // an AUTHENTICATE waiting for the client's line
   std::vector<std::pair<std::uint32_t, std::string>> messages_;  // (UID, content), by sequence
+  std::vector<std::uint32_t> interrupted_;  // UIDs that UID SEARCH KEYWORD $PopgateDeleting finds
   std::function<bool(const Command&)> override_;
   std::uint64_t readAheadBytes_ = ImapSettings{}.readAheadBytes;
   std::chrono::milliseconds timeout_ = kTimeout;          // for mailboxes made from now on

@@ -23,7 +23,7 @@ class ImapMailboxRetrieveTest : public ImapMailboxTest {
   // The commands the client sent after the open sequence.
   std::vector<std::string> laterCommands() const {
     std::vector<std::string> texts = server_.commandTexts();
-    texts.erase(texts.begin(), texts.begin() + 3);
+    texts.erase(texts.begin(), texts.begin() + 4);  // login, EXAMINE, SEARCH, FETCH
     return texts;
   }
 
