@@ -86,6 +86,25 @@ void readTls(Reader& r, const YAML::Node& node, Config& config) {
   config.tls = std::move(tls);
 }
 
+void readProxyProtocol(Reader& r, const YAML::Node& item, ListenerConfig& listener) {
+  if (item["proxy_protocol"])
+    r.scalar(item["proxy_protocol"], "proxy_protocol", listener.proxyProtocol);
+  if (const YAML::Node& from = item["proxy_protocol_from"]) {
+    if (!from.IsSequence()) return r.problem(from, "proxy_protocol_from must be a list of networks");
+    for (const auto& entry : from) {
+      std::string text;
+      if (!r.scalar(entry, "network", text)) continue;
+      if (auto network = net::IpNetwork::parse(text))
+        listener.proxyProtocolFrom.push_back(*network);
+      else
+        r.problem(entry, "not an address or CIDR network: " + text);
+    }
+  }
+  // Anyone who may send the header chooses the address every limit is keyed on.
+  if (listener.proxyProtocol && listener.proxyProtocolFrom.empty())
+    r.problem(item, "proxy_protocol needs proxy_protocol_from: the balancers' networks");
+}
+
 void readListeners(Reader& r, const YAML::Node& node, Config& config) {
   if (!node.IsSequence() || node.size() == 0) {
     return r.problem(node, "listeners must be a non-empty list");
@@ -96,7 +115,8 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
   // and a TLS listener on one port would be a coin toss per client. Compared as parsed addresses.
   std::map<std::string, std::string> endpoints;  // address bytes and port -> listener name
   for (const auto& item : node) {
-    if (!r.mapping(item, "listener", {"name", "address", "port", "tls", "auth_requires_tls"}))
+    if (!r.mapping(item, "listener", {"name", "address", "port", "tls", "auth_requires_tls", "proxy_protocol",
+                     "proxy_protocol_from"}))
       continue;
     ListenerConfig listener;
     if (!item["name"])
@@ -116,13 +136,15 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
     else
       r.port(item["port"], "listener port", listener.port);
     if (item["tls"]) readTlsMode(r, item["tls"], listener.tls);
-    listener.authRequiresTls = !isLoopback(listener.address);
+    readProxyProtocol(r, item, listener);
+    listener.authRequiresTls = listener.proxyProtocol || !isLoopback(listener.address);
     if (item["auth_requires_tls"])
       r.scalar(item["auth_requires_tls"], "auth_requires_tls", listener.authRequiresTls);
     if (listener.tls != TlsMode::None && !config.tls) {
       r.problem(item, "listener '" + listener.name + "' uses TLS but there is no tls: block");
     }
-    if (listener.tls == TlsMode::None && listener.authRequiresTls) {
+    // Behind a balancer, TLS may end at the balancer (PP2_TYPE_SSL says so per client).
+    if (listener.tls == TlsMode::None && listener.authRequiresTls && !listener.proxyProtocol) {
       r.problem(
           item,
           "listener '" + listener.name +
