@@ -57,11 +57,11 @@ class ProxiedStream final : public ByteStream, private StreamHandler {
 
   std::unique_ptr<ByteStream> inner_;
   StreamHandler* handler_ = nullptr;
-  HeaderDone done_;        // set while the header is awaited
-  std::string received_;   // before the header is complete: the header so far; then what followed
+  HeaderDone done_;       // set while the header is awaited
+  std::string received_;  // before the header is complete: the header so far; then what followed
   ProxyHeader header_;
-  bool reading_ = false;   // the handler asked for data
-  Timer timer_;            // the header's deadline, then the hand-over of what followed it
+  bool reading_ = false;  // the handler asked for data
+  Timer timer_;           // the header's deadline, then the hand-over of what followed it
 };
 
 }  // namespace popgate::net

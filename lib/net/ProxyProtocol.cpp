@@ -125,10 +125,14 @@ ProxyParse parseV2(std::string_view received) {
   ProxyHeader header;
   header.length = length;
   std::size_t addressBytes = 0;
-  if (family == 1) addressBytes = 12;       // INET: 4 + 4 + 2 + 2
-  else if (family == 2) addressBytes = 36;  // INET6: 16 + 16 + 2 + 2
-  else if (family == 3) addressBytes = 216;  // UNIX: two 108-byte paths
-  else if (family != 0) return invalid("v2 address family is unknown");
+  if (family == 1)
+    addressBytes = 12;  // INET: 4 + 4 + 2 + 2
+  else if (family == 2)
+    addressBytes = 36;  // INET6: 16 + 16 + 2 + 2
+  else if (family == 3)
+    addressBytes = 216;  // UNIX: two 108-byte paths
+  else if (family != 0)
+    return invalid("v2 address family is unknown");
   if (length - kV2Fixed < addressBytes) return invalid("v2 header too short for its addresses");
   if (!readTlvs(bytes + kV2Fixed + addressBytes, length - kV2Fixed - addressBytes, header))
     return invalid("v2 TLV overruns the header");

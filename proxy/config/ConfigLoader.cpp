@@ -90,7 +90,8 @@ void readProxyProtocol(Reader& r, const YAML::Node& item, ListenerConfig& listen
   if (item["proxy_protocol"])
     r.scalar(item["proxy_protocol"], "proxy_protocol", listener.proxyProtocol);
   if (const YAML::Node& from = item["proxy_protocol_from"]) {
-    if (!from.IsSequence()) return r.problem(from, "proxy_protocol_from must be a list of networks");
+    if (!from.IsSequence())
+      return r.problem(from, "proxy_protocol_from must be a list of networks");
     for (const auto& entry : from) {
       std::string text;
       if (!r.scalar(entry, "network", text)) continue;
@@ -115,8 +116,9 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
   // and a TLS listener on one port would be a coin toss per client. Compared as parsed addresses.
   std::map<std::string, std::string> endpoints;  // address bytes and port -> listener name
   for (const auto& item : node) {
-    if (!r.mapping(item, "listener", {"name", "address", "port", "tls", "auth_requires_tls", "proxy_protocol",
-                     "proxy_protocol_from"}))
+    if (!r.mapping(item, "listener",
+                   {"name", "address", "port", "tls", "auth_requires_tls", "proxy_protocol",
+                    "proxy_protocol_from"}))
       continue;
     ListenerConfig listener;
     if (!item["name"])
@@ -165,6 +167,17 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
   }
 }
 
+void readLockPolicy(Reader& r, const YAML::Node& node, login::LockPolicy& out) {
+  std::string policy;
+  if (!r.scalar(node, "lock", policy)) return;
+  if (policy == "exclusive")
+    out = login::LockPolicy::Exclusive;
+  else if (policy == "none")
+    out = login::LockPolicy::None;
+  else
+    r.problem(node, "lock must be exclusive or none");
+}
+
 void readBackends(Reader& r, const YAML::Node& node, const backends::BackendRegistry& registry,
                   Config& config) {
   if (!node.IsMap()) return r.problem(node, "backends must be a mapping of names to backends");
@@ -187,13 +200,15 @@ void readBackends(Reader& r, const YAML::Node& node, const backends::BackendRegi
                 "unsupported backend type '" + type + "' (supported: " + registry.typeList() + ")");
       continue;
     }
-    // `login:` is popgate's, not the kind's: read here, and hidden from the kind's key check
-    // (a clone keeps the line numbers).
+    // `login:` and `lock:` are popgate's, not the kind's: read here, and hidden from the kind's
+    // key check (a clone keeps the line numbers).
     YAML::Node section = body;
-    if (body["login"]) {
-      readBackendLogin(r, body["login"], name, config.logins[name]);
+    if (body["login"]) readBackendLogin(r, body["login"], name, config.logins[name]);
+    if (body["lock"]) readLockPolicy(r, body["lock"], config.logins[name].lock);
+    if (body["login"] || body["lock"]) {
       section = YAML::Clone(body);
       section.remove("login");
+      section.remove("lock");
     }
     // The kind checks its own keys and values, with the same line-numbered problems.
     if (auto definition = (*parse)(r, section, name)) config.backends[name] = std::move(definition);

@@ -21,6 +21,14 @@ namespace popgate::login {
 
 enum class LoginMode { Passthrough, Token, Master, OAuth2 };
 
+// The backend's `lock:` (not part of `login:`, but a login step all the same).
+//   exclusive  RFC 1939 §8: one session per maildrop; a second login gets [IN-USE] (default)
+//   none       every session is served (Dovecot's default, pop3_lock_session = no): a phone and
+//              a desktop polling one mailbox. Safe because a session names messages upstream
+//              by UID, never by number: a DELE commits `UID STORE`/`UID EXPUNGE` of its own
+//              snapshot's UIDs, and a message another session expunged is -ERR, not a body.
+enum class LockPolicy { Exclusive, None };
+
 struct LoginPolicy {
   LoginMode mode = LoginMode::Passthrough;
   std::string usersFile;  // master, oauth2: who may log in, and with what password
@@ -31,6 +39,7 @@ struct LoginPolicy {
   std::string refreshTokensFile;                          // oauth2 with grant refresh_token
   std::optional<std::uint32_t> loginDelay;                // seconds (RFC 2449 §6.7)
   std::optional<std::string> expire;                      // "NEVER" or days (RFC 2449 §6.8)
+  LockPolicy lock = LockPolicy::Exclusive;
 
   bool checksLocally() const { return mode == LoginMode::Master || mode == LoginMode::OAuth2; }
 };

@@ -178,6 +178,7 @@ class RoutingAuthenticator::Step final : public Cancelable {
     out.mailbox = std::move(mailbox_);
     out.credentials = std::move(credentials);
     out.lockKey = std::move(lockKey_);
+    out.exclusive = backend_->policy.lock == LockPolicy::Exclusive;
     out.loginDelay = backend_->policy.loginDelay;
     out.expire = backend_->policy.expire;
     finish(std::move(out));

@@ -39,7 +39,8 @@ class Pop3Server final : public WorkerService {
  private:
   void accept(const config::ListenerConfig& listener, std::unique_ptr<net::TcpStream> stream);
   // proxy_protocol listeners: the balancer's header first, then the session.
-  void acceptProxied(const config::ListenerConfig& listener, std::unique_ptr<net::TcpStream> stream);
+  void acceptProxied(const config::ListenerConfig& listener,
+                     std::unique_ptr<net::TcpStream> stream);
   void startSession(const config::ListenerConfig& listener, std::unique_ptr<net::ByteStream> stream,
                     bool tlsAtBalancer);
   void release(Pop3Connection* connection);

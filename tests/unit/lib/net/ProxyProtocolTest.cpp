@@ -101,7 +101,8 @@ TEST(ProxyProtocolTest, V2Inet) {
 
 TEST(ProxyProtocolTest, V2Inet6) {
   std::string addresses(36, '\0');
-  addresses[0] = 0x20, addresses[1] = 0x01, addresses[2] = 0x0d, addresses[3] = static_cast<char>(0xb8);
+  addresses[0] = 0x20, addresses[1] = 0x01, addresses[2] = 0x0d,
+  addresses[3] = static_cast<char>(0xb8);
   addresses[15] = 5;
   addresses[32] = 0x01, addresses[33] = 0x02;  // port 258
   std::string header = kV2Signature + bytes({0x21, 0x21, 0, 36}) + addresses;
@@ -141,8 +142,8 @@ TEST(ProxyProtocolTest, V2TlvsAreSkippedAndTheSslClientBitIsRead) {
 }
 
 TEST(ProxyProtocolTest, V2Malformed) {
-  EXPECT_EQ(parseProxyHeader(v2Inet("", 0x11)).status, Status::Invalid);  // version 1
-  EXPECT_EQ(parseProxyHeader(v2Inet("", 0x22)).status, Status::Invalid);  // command 2
+  EXPECT_EQ(parseProxyHeader(v2Inet("", 0x11)).status, Status::Invalid);        // version 1
+  EXPECT_EQ(parseProxyHeader(v2Inet("", 0x22)).status, Status::Invalid);        // command 2
   EXPECT_EQ(parseProxyHeader(v2Inet("", 0x21, 0x12)).status, Status::Invalid);  // DGRAM
   EXPECT_EQ(parseProxyHeader(v2Inet("", 0x21, 0x41)).status, Status::Invalid);  // family 4
   // INET needs 12 bytes of addresses.
