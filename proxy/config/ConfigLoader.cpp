@@ -235,7 +235,7 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
   for (const auto& item : node["domains"]) {
     std::string host = item.first.as<std::string>("");
     const YAML::Node& rule = item.second;
-    if (!r.mapping(rule, "domain '" + host + "'", {"backend", "upstream_user"})) continue;
+    if (!r.mapping(rule, "domain '" + host + "'", {"backend", "upstream_user", "lock"})) continue;
     route::DomainRule domain;
     if (!rule["backend"])
       r.problem(rule, "domain '" + host + "' needs a backend");
@@ -255,6 +255,7 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
           r.problem(rule["upstream_user"], "upstream_user must be 'full' or 'local'");
       }
     }
+    if (rule["lock"]) readLockPolicy(r, rule["lock"], domain.lock.emplace());
     table.domains[host] = std::move(domain);
   }
 }

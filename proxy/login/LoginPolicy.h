@@ -16,18 +16,13 @@
 
 #include "lib/net/TlsContext.h"
 #include "proxy/login/OAuth2Settings.h"
+#include "proxy/route/SdpsRouter.h"
 
 namespace popgate::login {
 
 enum class LoginMode { Passthrough, Token, Master, OAuth2 };
 
-// The backend's `lock:` (not part of `login:`, but a login step all the same).
-//   exclusive  RFC 1939 §8: one session per maildrop; a second login gets [IN-USE] (default)
-//   none       every session is served (Dovecot's default, pop3_lock_session = no): a phone and
-//              a desktop polling one mailbox. Safe because a session names messages upstream
-//              by UID, never by number: a DELE commits `UID STORE`/`UID EXPUNGE` of its own
-//              snapshot's UIDs, and a message another session expunged is -ERR, not a body.
-enum class LockPolicy { Exclusive, None };
+using route::LockPolicy;  // the backend's `lock:`, a login step all the same
 
 struct LoginPolicy {
   LoginMode mode = LoginMode::Passthrough;

@@ -37,6 +37,9 @@ class LockPolicyTest(pf.GatewayTestCase):
         config["backends"]["shared"] = shared
         config["routing"]["domains"]["shared.test"] = {"backend": "shared",
                                                         "upstream_user": "local"}
+        # The same exclusive backend, but this domain's logins take no lock.
+        config["routing"]["domains"]["phone.test"] = {"backend": "local", "upstream_user": "local",
+                                                       "lock": "none"}
         return config
 
     def setUp(self):
@@ -70,6 +73,11 @@ class LockPolicyTest(pf.GatewayTestCase):
         for _, refused in others:
             self.assertTrue(refused.startswith(b"-ERR [IN-USE]"), refused)
         self.assertTrue(first.cmd("QUIT").startswith(b"+OK"))
+
+    def test_a_domains_lock_none_overrides_its_backend(self):
+        for conn, reply in self.sessions(self.port, "alice@phone.test"):
+            self.assertTrue(reply.startswith(b"+OK"), reply)
+            self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
 
     def test_none_serves_four_and_deletes_by_uid(self):
         sessions = self.sessions(self.port, SHARED)

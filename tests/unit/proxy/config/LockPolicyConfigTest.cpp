@@ -14,12 +14,12 @@ std::string firstProblem(const LoadedConfig& loaded) {
   return loaded.problems.empty() ? "" : loaded.problems[0].message;
 }
 
-TEST(LockPolicyConfigTest, ExclusiveByDefaultNoneOnRequest) {
-  auto loadBackends = [](const std::string& backends) {
+TEST(LockPolicyConfigTest, ExclusiveByDefaultNonePerBackendOrDomain) {
+  auto loadBackends = [](const std::string& backends, const std::string& domains = "") {
     return loadConfigText(
         "workers: 1\nlisteners:\n  - {name: p, address: 127.0.0.1, port: 1110}\n"
         "backends:\n" +
-            backends + "routing:\n  default_backend: a\n",
+            backends + "routing:\n  default_backend: a\n" + domains,
         backends::builtinBackends());
   };
   LoadedConfig loaded = loadBackends(
@@ -34,6 +34,12 @@ TEST(LockPolicyConfigTest, ExclusiveByDefaultNoneOnRequest) {
   EXPECT_EQ(lockOf("a"), login::LockPolicy::Exclusive);
   EXPECT_EQ(lockOf("b"), login::LockPolicy::None);
   EXPECT_EQ(lockOf("c"), login::LockPolicy::Exclusive);
+  loaded = loadBackends(
+      "  a: { type: imap, host: 127.0.0.1 }\n",
+      "  domains:\n    phone.test: { backend: a, lock: none }\n    desk.test: { backend: a }\n");
+  ASSERT_TRUE(loaded.problems.empty()) << firstProblem(loaded);
+  EXPECT_EQ(loaded.config.routing.domains.at("phone.test").lock, login::LockPolicy::None);
+  EXPECT_FALSE(loaded.config.routing.domains.at("desk.test").lock);
   loaded = loadBackends("  a: { type: imap, host: 127.0.0.1, lock: shared }\n");
   ASSERT_EQ(loaded.problems.size(), 1u) << firstProblem(loaded);
   EXPECT_EQ(loaded.problems[0].message, "lock must be exclusive or none");
