@@ -1,13 +1,13 @@
 """popgate behind a real HAProxy (Debian's haproxy 2.6) speaking the PROXY protocol.
 
 HAProxy listens in TCP mode on free ports and forwards to popgate's `proxy_protocol` listeners:
-one frontend with `send-proxy-v2`, one with `send-proxy` (v1), and one that ends TLS itself and
-says so with `send-proxy-v2-ssl`. Clients connect to HAProxy from other loopback addresses
-(127.0.0.5, ...), so the address HAProxy saw differs from HAProxy's own (127.0.0.1), which is
-the only one in `proxy_protocol_from`. Checked: popgate logs and limits the client's address,
-bytes a client sends before the greeting are not lost, a direct connection from outside
-proxy_protocol_from or without a header gets no greeting, and `auth_requires_tls` defaults to
-on behind a balancer, satisfied by TLS that the balancer ended.
+one frontend with `send-proxy-v2`, one with `send-proxy` (v1), one that ends TLS itself and says
+so with `send-proxy-v2-ssl`, and one that passes TLS through to an implicit-TLS listener. Clients
+connect to HAProxy from other loopback addresses (127.0.0.5, ...), so the address HAProxy saw
+differs from HAProxy's own (127.0.0.1), the only one in `proxy_protocol_from`. Checked: popgate
+logs and limits the client's address, bytes a client sends before the greeting are not lost, a
+direct connection from outside proxy_protocol_from or without a header gets no greeting, and
+`auth_requires_tls` defaults to on behind a balancer, satisfied by TLS that the balancer ended.
 """
 
 import os
@@ -19,7 +19,7 @@ import time
 
 import popgate_fixture as pf
 import tls_certs
-from tls_fixture import TlsRawPop3
+from tls_fixture import TlsRawPop3, tls_block
 from dovecot_sandbox import ALICE, BOB, die_with_parent, free_port
 from portwait import wait_for_port
 
@@ -66,8 +66,10 @@ class ProxyProtocolTest(pf.GatewayTestCase):
 
     @classmethod
     def gateway_config(cls):
-        cls.proxied_port, cls.tls_port = free_port(), free_port()
+        cls.proxied_port, cls.tls_port, cls.pop3s_port = free_port(), free_port(), free_port()
+        cls.certs = tls_certs.server_set(os.path.join(cls.workdir, "certs"))
         config = pf.base_config(cls.sandbox.imap_port, free_port())
+        config["tls"] = tls_block((cls.certs["server"], []))
         trusted = {"proxy_protocol": True, "proxy_protocol_from": [f"{BALANCER}/32", "::1"]}
         config["listeners"] += [
             # The balancer forwards plain POP3 from a trusted network: login allowed in clear.
@@ -75,6 +77,8 @@ class ProxyProtocolTest(pf.GatewayTestCase):
                  auth_requires_tls=False, **trusted),
             # The default behind a balancer: TLS required (here, ended by HAProxy).
             dict(name="tls_at_balancer", address=pf.HOST, port=cls.tls_port, **trusted),
+            # TLS passed through the balancer: popgate's handshake comes after the header.
+            dict(name="pop3s", address=pf.HOST, port=cls.pop3s_port, tls="implicit", **trusted),
         ]
         config["limits"] = {"max_connections_per_address": PER_ADDRESS,
                             "failed_logins": {"first_delay_ms": 0, "refuse_after": 0}}
@@ -83,19 +87,20 @@ class ProxyProtocolTest(pf.GatewayTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        certs = tls_certs.server_set(os.path.join(cls.workdir, "certs"))
-        cls.ca = certs["ca"].cert
+        cls.ca = cls.certs["ca"].cert
         bundle = os.path.join(cls.workdir, "haproxy.pem")
         with open(bundle, "w") as out:
-            for path in (certs["server"].cert, certs["server"].key):
+            for path in (cls.certs["server"].cert, cls.certs["server"].key):
                 with open(path) as f:
                     out.write(f.read())
-        cls.v2_port, cls.v1_port, cls.ssl_port, cls.v2_to_tls_port = (free_port() for _ in range(4))
+        cls.v2_port, cls.v1_port, cls.ssl_port, cls.v2_to_tls_port, cls.passthrough_port = (
+            free_port() for _ in range(5))
         cls.haproxy = HaProxy(cls.workdir, [
             (cls.v2_port, "", "send-proxy-v2", cls.proxied_port),
             (cls.v1_port, "", "send-proxy", cls.proxied_port),
             (cls.ssl_port, f"ssl crt {bundle}", "send-proxy-v2-ssl", cls.tls_port),
             (cls.v2_to_tls_port, "", "send-proxy-v2-ssl", cls.tls_port),
+            (cls.passthrough_port, "", "send-proxy-v2", cls.pop3s_port),
         ])
         try:
             cls.haproxy.start()
@@ -192,3 +197,11 @@ class ProxyProtocolTest(pf.GatewayTestCase):
             self.assertTrue(conn.login(*BOB).startswith(b"+OK"))
             self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
         self.wait_for_log(r"127\.0\.0\.12:\d+: login bob ok")
+
+    def test_tls_passed_through_the_balancer_runs_after_the_header(self):
+        context = ssl.create_default_context(cafile=self.ca)
+        with TlsRawPop3(self.passthrough_port, context, host=BALANCER, source="127.0.0.13") as conn:
+            self.assertTrue(conn.greeting.startswith(b"+OK"), conn.greeting)
+            self.assertTrue(conn.login(*BOB).startswith(b"+OK"))
+            self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
+        self.wait_for_log(r"127\.0\.0\.13:\d+: login bob ok")
