@@ -127,8 +127,14 @@ class ProxyProtocolTest(pf.GatewayTestCase):
         self.addCleanup(conn.close)
         return conn
 
-    def login_logs_the_client_address(self, port, source):
-        conn = self.through(port, source)
+    def login_logs_the_client_address(self, port, source, tls=False):
+        """tls: the client speaks TLS to HAProxy (ended there, or passed through to popgate)."""
+        if tls:
+            context = ssl.create_default_context(cafile=self.ca)
+            conn = TlsRawPop3(port, context, host=BALANCER, source=source)
+            self.addCleanup(conn.close)
+        else:
+            conn = self.through(port, source)
         self.assertTrue(conn.greeting.startswith(b"+OK"), conn.greeting)
         self.assertTrue(conn.login(*ALICE).startswith(b"+OK"))
         self.assertTrue(conn.cmd("STAT").startswith(b"+OK"))
@@ -191,17 +197,7 @@ class ProxyProtocolTest(pf.GatewayTestCase):
         self.assertTrue(plain.greeting.startswith(b"+OK"), plain.greeting)
         self.assertEqual(plain.cmd(b"USER " + BOB[0].encode()),
                          b"-ERR Login requires TLS: use STLS first.\r\n")
-        context = ssl.create_default_context(cafile=self.ca)
-        with TlsRawPop3(self.ssl_port, context, host=BALANCER, source="127.0.0.12") as conn:
-            self.assertTrue(conn.greeting.startswith(b"+OK"), conn.greeting)
-            self.assertTrue(conn.login(*BOB).startswith(b"+OK"))
-            self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
-        self.wait_for_log(r"127\.0\.0\.12:\d+: login bob ok")
+        self.login_logs_the_client_address(self.ssl_port, "127.0.0.12", tls=True)
 
     def test_tls_passed_through_the_balancer_runs_after_the_header(self):
-        context = ssl.create_default_context(cafile=self.ca)
-        with TlsRawPop3(self.passthrough_port, context, host=BALANCER, source="127.0.0.13") as conn:
-            self.assertTrue(conn.greeting.startswith(b"+OK"), conn.greeting)
-            self.assertTrue(conn.login(*BOB).startswith(b"+OK"))
-            self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
-        self.wait_for_log(r"127\.0\.0\.13:\d+: login bob ok")
+        self.login_logs_the_client_address(self.passthrough_port, "127.0.0.13", tls=True)
