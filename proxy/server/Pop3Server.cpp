@@ -154,8 +154,11 @@ void Pop3Server::acceptProxied(const config::ListenerConfig& listener,
     auto entry = awaitingHeader_.extract(raw);
     if (entry.empty()) return;
     if (!status) {
-      spdlog::warn("{}: closed on listener {}: {}", balancer, listener.name,
-                   logText(status.error().detail));
+      // A bad header is a misconfigured balancer (no send-proxy); a silent or closed peer is not.
+      auto level =
+          status.error().code == ErrorCode::Invalid ? spdlog::level::warn : spdlog::level::info;
+      spdlog::log(level, "{}: closed on listener {}: {}", balancer, listener.name,
+                  logText(status.error().detail));
       deleter_.retire(std::move(entry.mapped()));  // we are inside its callback
       return;
     }
