@@ -156,3 +156,16 @@ write("dot_stuffer", "message", chunks(
 write("dot_stuffer", "base64", chunks(
     (b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n" * 8),
     sizes=(64, 64, 63, 1)))
+
+
+# proxy_header: HAProxy's headers (proxy-protocol.txt), cut into chunks.
+V2 = b"\r\n\r\n\0\r\nQUIT\n"
+write("proxy_header", "v1_tcp4", chunks(b"PROXY TCP4 192.0.2.1 198.51.100.7 40000 110\r\nCAPA\r\n"))
+write("proxy_header", "v1_tcp6", chunks(b"PROXY TCP6 2001:db8::1 2001:db8::2 4000 110\r\n"))
+write("proxy_header", "v1_unknown", chunks(b"PROXY UNKNOWN\r\n", (3, 1)))
+write("proxy_header", "v2_inet_tlvs", chunks(
+    V2 + b"\x21\x11\x00\x16" + bytes([192, 0, 2, 1, 198, 51, 100, 7, 0x9c, 0x40, 0, 110])
+    + b"\x05\x00\x03abc" + b"\x20\x00\x01\x01" + b"USER alice\r\n", (5, 16, 1)))
+write("proxy_header", "v2_inet6", chunks(
+    V2 + b"\x21\x21\x00\x24" + bytes(15) + b"\x01" + bytes(15) + b"\x02\x01\x02\x00\x6e"))
+write("proxy_header", "v2_local", chunks(V2 + b"\x20\x00\x00\x00"))

@@ -26,6 +26,8 @@ PACKAGES=(
   libgdbm6 libidn12
   # nginx's mail proxy (tests/integration/test_auth_http_nginx.py): the auth_http reference
   nginx libnginx-mod-mail
+  # a load balancer sending the PROXY protocol (tests/integration/test_proxy_protocol.py)
+  haproxy
 )
 
 export DEBIAN_FRONTEND=noninteractive

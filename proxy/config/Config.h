@@ -10,6 +10,7 @@
 
 #include "backends/mailbox/BackendRegistry.h"
 #include "lib/config/ConfigReader.h"
+#include "lib/net/IpNetwork.h"
 #include "lib/net/TlsContext.h"
 #include "proxy/login/LoginGuard.h"
 #include "proxy/login/LoginPolicy.h"
@@ -25,8 +26,14 @@ struct ListenerConfig {
   std::string address;
   int port = 110;
   TlsMode tls = TlsMode::None;
-  // RFC 2595 §2.1: refuse USER/PASS before STLS. Default: true, except on loopback addresses.
+  // RFC 2595 §2.1: refuse USER/PASS before STLS. Default: true, except on loopback addresses
+  // without proxy_protocol (behind a balancer the clients are remote, wherever it listens).
   bool authRequiresTls = true;
+  // Every connection starts with a PROXY protocol header (v1 or v2) from a load balancer in one
+  // of proxyProtocolFrom; its client address replaces the balancer's. A client whose balancer
+  // ended TLS for it (v2 PP2_TYPE_SSL, HAProxy send-proxy-v2-ssl) counts as TLS.
+  bool proxyProtocol = false;
+  std::vector<net::IpNetwork> proxyProtocolFrom;
 };
 
 struct SessionConfig {

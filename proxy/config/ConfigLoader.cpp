@@ -86,6 +86,26 @@ void readTls(Reader& r, const YAML::Node& node, Config& config) {
   config.tls = std::move(tls);
 }
 
+void readProxyProtocol(Reader& r, const YAML::Node& item, ListenerConfig& listener) {
+  if (item["proxy_protocol"])
+    r.scalar(item["proxy_protocol"], "proxy_protocol", listener.proxyProtocol);
+  if (const YAML::Node& from = item["proxy_protocol_from"]) {
+    if (!from.IsSequence())
+      return r.problem(from, "proxy_protocol_from must be a list of networks");
+    for (const auto& entry : from) {
+      std::string text;
+      if (!r.scalar(entry, "network", text)) continue;
+      if (auto network = net::IpNetwork::parse(text))
+        listener.proxyProtocolFrom.push_back(*network);
+      else
+        r.problem(entry, "not an address or CIDR network: " + text);
+    }
+  }
+  // Anyone who may send the header chooses the address every limit is keyed on.
+  if (listener.proxyProtocol && listener.proxyProtocolFrom.empty())
+    r.problem(item, "proxy_protocol needs proxy_protocol_from: the balancers' networks");
+}
+
 void readListeners(Reader& r, const YAML::Node& node, Config& config) {
   if (!node.IsSequence() || node.size() == 0) {
     return r.problem(node, "listeners must be a non-empty list");
@@ -96,7 +116,9 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
   // and a TLS listener on one port would be a coin toss per client. Compared as parsed addresses.
   std::map<std::string, std::string> endpoints;  // address bytes and port -> listener name
   for (const auto& item : node) {
-    if (!r.mapping(item, "listener", {"name", "address", "port", "tls", "auth_requires_tls"}))
+    if (!r.mapping(item, "listener",
+                   {"name", "address", "port", "tls", "auth_requires_tls", "proxy_protocol",
+                    "proxy_protocol_from"}))
       continue;
     ListenerConfig listener;
     if (!item["name"])
@@ -116,13 +138,15 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
     else
       r.port(item["port"], "listener port", listener.port);
     if (item["tls"]) readTlsMode(r, item["tls"], listener.tls);
-    listener.authRequiresTls = !isLoopback(listener.address);
+    readProxyProtocol(r, item, listener);
+    listener.authRequiresTls = listener.proxyProtocol || !isLoopback(listener.address);
     if (item["auth_requires_tls"])
       r.scalar(item["auth_requires_tls"], "auth_requires_tls", listener.authRequiresTls);
     if (listener.tls != TlsMode::None && !config.tls) {
       r.problem(item, "listener '" + listener.name + "' uses TLS but there is no tls: block");
     }
-    if (listener.tls == TlsMode::None && listener.authRequiresTls) {
+    // Behind a balancer, TLS may end at the balancer (PP2_TYPE_SSL says so per client).
+    if (listener.tls == TlsMode::None && listener.authRequiresTls && !listener.proxyProtocol) {
       r.problem(
           item,
           "listener '" + listener.name +
@@ -141,6 +165,17 @@ void readListeners(Reader& r, const YAML::Node& node, Config& config) {
     }
     config.listeners.push_back(std::move(listener));
   }
+}
+
+void readLockPolicy(Reader& r, const YAML::Node& node, login::LockPolicy& out) {
+  std::string policy;
+  if (!r.scalar(node, "lock", policy)) return;
+  if (policy == "exclusive")
+    out = login::LockPolicy::Exclusive;
+  else if (policy == "none")
+    out = login::LockPolicy::None;
+  else
+    r.problem(node, "lock must be exclusive or none");
 }
 
 void readBackends(Reader& r, const YAML::Node& node, const backends::BackendRegistry& registry,
@@ -165,13 +200,15 @@ void readBackends(Reader& r, const YAML::Node& node, const backends::BackendRegi
                 "unsupported backend type '" + type + "' (supported: " + registry.typeList() + ")");
       continue;
     }
-    // `login:` is popgate's, not the kind's: read here, and hidden from the kind's key check
-    // (a clone keeps the line numbers).
+    // `login:` and `lock:` are popgate's, not the kind's: read here, and hidden from the kind's
+    // key check (a clone keeps the line numbers).
     YAML::Node section = body;
-    if (body["login"]) {
-      readBackendLogin(r, body["login"], name, config.logins[name]);
+    if (body["login"]) readBackendLogin(r, body["login"], name, config.logins[name]);
+    if (body["lock"]) readLockPolicy(r, body["lock"], config.logins[name].lock);
+    if (body["login"] || body["lock"]) {
       section = YAML::Clone(body);
       section.remove("login");
+      section.remove("lock");
     }
     // The kind checks its own keys and values, with the same line-numbered problems.
     if (auto definition = (*parse)(r, section, name)) config.backends[name] = std::move(definition);
@@ -198,7 +235,7 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
   for (const auto& item : node["domains"]) {
     std::string host = item.first.as<std::string>("");
     const YAML::Node& rule = item.second;
-    if (!r.mapping(rule, "domain '" + host + "'", {"backend", "upstream_user"})) continue;
+    if (!r.mapping(rule, "domain '" + host + "'", {"backend", "upstream_user", "lock"})) continue;
     route::DomainRule domain;
     if (!rule["backend"])
       r.problem(rule, "domain '" + host + "' needs a backend");
@@ -218,6 +255,7 @@ void readRouting(Reader& r, const YAML::Node& node, Config& config) {
           r.problem(rule["upstream_user"], "upstream_user must be 'full' or 'local'");
       }
     }
+    if (rule["lock"]) readLockPolicy(r, rule["lock"], domain.lock.emplace());
     table.domains[host] = std::move(domain);
   }
 }

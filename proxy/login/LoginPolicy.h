@@ -16,10 +16,13 @@
 
 #include "lib/net/TlsContext.h"
 #include "proxy/login/OAuth2Settings.h"
+#include "proxy/route/SdpsRouter.h"
 
 namespace popgate::login {
 
 enum class LoginMode { Passthrough, Token, Master, OAuth2 };
+
+using route::LockPolicy;  // the backend's `lock:`, a login step all the same
 
 struct LoginPolicy {
   LoginMode mode = LoginMode::Passthrough;
@@ -31,6 +34,7 @@ struct LoginPolicy {
   std::string refreshTokensFile;                          // oauth2 with grant refresh_token
   std::optional<std::uint32_t> loginDelay;                // seconds (RFC 2449 §6.7)
   std::optional<std::string> expire;                      // "NEVER" or days (RFC 2449 §6.8)
+  LockPolicy lock = LockPolicy::Exclusive;
 
   bool checksLocally() const { return mode == LoginMode::Master || mode == LoginMode::OAuth2; }
 };

@@ -41,7 +41,8 @@ struct LoginRequest {
 struct LoginGrant {
   std::unique_ptr<backends::Mailbox> mailbox;  // of the routed store, not yet opened
   backends::Credentials credentials;           // upstream user and how to log in as them
-  std::string lockKey;  // names the upstream mailbox, for the one-session-per-mailbox lock
+  std::string lockKey;    // names the upstream mailbox, for the one-session-per-mailbox lock
+  bool exclusive = true;  // false: the backend's `lock: none`, no lock is taken
   // RFC 2449 §6.5 LOGIN-DELAY and §6.7 EXPIRE for this user, listed by CAPA in TRANSACTION;
   // absent: the listener's values. `expire` is "NEVER" or a number of days.
   std::optional<std::uint32_t> loginDelay{};

@@ -25,6 +25,9 @@ Result<LoginGrant> PassthroughAuthenticator::grant(LoginRequest& request) const 
   LoginGrant grant;
   grant.mailbox = backend->second->newMailbox();
   grant.lockKey = backend->first + '\0' + route.value().upstreamUser;
+  // Backends here carry no policy: exclusive unless the domain says otherwise.
+  grant.exclusive =
+      route.value().lock.value_or(route::LockPolicy::Exclusive) == route::LockPolicy::Exclusive;
   grant.credentials.user = std::move(route.value().upstreamUser);
   grant.credentials.secret = backends::PasswordCredential{std::move(password->password)};
   return grant;

@@ -60,6 +60,7 @@ class RoutingAuthenticator::Step final : public Cancelable {
       backend_ = &it->second;
       upstreamUser_ = std::move(route.value().upstreamUser);
       lockKey_ = name_ + '\0' + upstreamUser_;
+      lock_ = route.value().lock;
       mailbox_ = backend_->backend->newMailbox();
       checkThenGrant();
     });
@@ -178,6 +179,7 @@ class RoutingAuthenticator::Step final : public Cancelable {
     out.mailbox = std::move(mailbox_);
     out.credentials = std::move(credentials);
     out.lockKey = std::move(lockKey_);
+    out.exclusive = lock_.value_or(backend_->policy.lock) == LockPolicy::Exclusive;
     out.loginDelay = backend_->policy.loginDelay;
     out.expire = backend_->policy.expire;
     finish(std::move(out));
@@ -196,7 +198,8 @@ class RoutingAuthenticator::Step final : public Cancelable {
   std::unique_ptr<backends::Mailbox> mailbox_;
   std::string upstreamUser_;
   std::string lockKey_;
-  bool verified_ = false;  // popgate or the lookup service checked the credentials
+  std::optional<LockPolicy> lock_;  // the domain's, when it has one (else the backend's)
+  bool verified_ = false;           // popgate or the lookup service checked the credentials
   Pending started_;
   Pending lookup_;
   Pending waited_;

@@ -152,7 +152,8 @@ class Session final : private backends::BodySink {
 
   std::optional<std::string> user_;
   std::string lockKey_;
-  std::string loginName_;                           // for logs; never the password
+  bool exclusive_ = true;  // take lockKey_'s lock (the backend's `lock:` policy)
+  std::string loginName_;  // for logs; never the password
   std::optional<std::uint32_t> grantedLoginDelay_;  // this user's, from the LoginGrant
   std::optional<std::string> grantedExpire_;
   std::unique_ptr<backends::Mailbox> mailbox_;

@@ -69,6 +69,7 @@ void Session::authenticated(Result<login::LoginGrant> grant) {
   }
   mailbox_ = std::move(grant.value().mailbox);
   lockKey_ = std::move(grant.value().lockKey);
+  exclusive_ = grant.value().exclusive;
   grantedLoginDelay_ = grant.value().loginDelay;
   grantedExpire_ = std::move(grant.value().expire);
   mailbox_->open(grant.value().credentials, [this](Result<backends::MessageList> snapshot) {
@@ -84,6 +85,7 @@ void Session::openFinished(Result<backends::MessageList> snapshot) {
                        "The mail store cannot serve this mailbox.");
   }
   messages_ = std::move(snapshot.value());
+  if (!exclusive_) return locked(std::unique_ptr<login::MailboxLock>());  // `lock: none`
   // Locked only once the store accepted the login: a wrong password never holds a mailbox.
   loginStep_ = locks_.acquire(lockKey_, [this](Result<std::unique_ptr<login::MailboxLock>> lock) {
     locked(std::move(lock));

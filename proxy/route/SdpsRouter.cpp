@@ -22,11 +22,11 @@ Result<Route> SdpsRouter::route(std::string_view login) const {
       const DomainRule& rule = it->second;
       std::string upstream(user);
       if (rule.upstreamUser == UpstreamUser::Full) upstream.append("@").append(host);
-      return Route{rule.backend, std::move(upstream)};
+      return Route{rule.backend, std::move(upstream), rule.lock};
     }
   }
   if (!table_.defaultBackend) return Error{ErrorCode::Auth, "no route for this login"};
-  return Route{*table_.defaultBackend, std::string(login)};
+  return Route{*table_.defaultBackend, std::string(login), std::nullopt};
 }
 
 }  // namespace popgate::route

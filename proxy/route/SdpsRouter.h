@@ -15,9 +15,18 @@ enum class UpstreamUser {
   Local,  // send only "user"
 };
 
+// A backend's or a domain's `lock:` (the domain's, when set, wins).
+//   exclusive  RFC 1939 §8: one session per maildrop; a second login gets [IN-USE] (default)
+//   none       every session is served (Dovecot's default, pop3_lock_session = no): a phone and
+//              a desktop polling one mailbox. Safe because a session names messages upstream
+//              by UID, never by number: a DELE commits `UID STORE`/`UID EXPUNGE` of its own
+//              snapshot's UIDs, and a message another session expunged is -ERR, not a body.
+enum class LockPolicy { Exclusive, None };
+
 struct DomainRule {
   std::string backend;
   UpstreamUser upstreamUser = UpstreamUser::Full;
+  std::optional<LockPolicy> lock{};  // unset: the backend's
 };
 
 struct RoutingTable {
@@ -29,6 +38,7 @@ struct RoutingTable {
 struct Route {
   std::string backend;
   std::string upstreamUser;
+  std::optional<LockPolicy> lock{};  // the domain's, if it has one
 };
 
 class SdpsRouter {

@@ -4,11 +4,23 @@
 
 #include <utility>
 
+#include "lib/common/LogText.h"
 #include "lib/net/TlsStream.h"
 
 namespace popgate::server {
 
 namespace {
+
+// A balancer sends its header at once, before any client byte (HAProxy writes it with the
+// connect); a peer that sends nothing is not one.
+constexpr std::chrono::seconds kProxyHeaderTimeout{10};
+
+bool trustedBalancer(const config::ListenerConfig& listener, const std::string& peer) {
+  std::string host = login::LoginGuard::hostOf(peer);
+  for (const net::IpNetwork& network : listener.proxyProtocolFrom)
+    if (network.contains(host)) return true;
+  return false;
+}
 
 // What CAPA announces before login (RFC 2449 LOGIN-DELAY, EXPIRE): the smallest value over
 // the backends a login may reach, with USER when they differ; after login, the user's own.
@@ -74,6 +86,7 @@ Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, SharedServ
 
 Pop3Server::~Pop3Server() {
   listeners_.clear();
+  awaitingHeader_.clear();
   connections_.clear();
   deleter_.flush();
 }
@@ -98,6 +111,7 @@ void Pop3Server::drain(std::function<void()> drained) {
   // A closed listening socket makes the kernel refuse new clients at once (and reset those that
   // were still in its accept queue, who never got a greeting).
   listeners_.clear();
+  awaitingHeader_.clear();  // not yet sessions: nothing to finish
   forEachConnection([](Pop3Connection& connection) { connection.shutdown(false); });
   reportIfDrained();
 }
@@ -121,6 +135,41 @@ void Pop3Server::reportIfDrained() {
 
 void Pop3Server::accept(const config::ListenerConfig& listener,
                         std::unique_ptr<net::TcpStream> stream) {
+  if (listener.proxyProtocol) return acceptProxied(listener, std::move(stream));
+  startSession(listener, std::move(stream), false);
+}
+
+void Pop3Server::acceptProxied(const config::ListenerConfig& listener,
+                               std::unique_ptr<net::TcpStream> stream) {
+  std::string balancer = stream->peerAddress();
+  if (!trustedBalancer(listener, balancer)) {
+    // Closed without a byte: whoever may send a header chooses the address every limit counts.
+    spdlog::warn("{}: refused on listener {}: not in proxy_protocol_from", balancer, listener.name);
+    return;
+  }
+  auto proxied = std::make_unique<net::ProxiedStream>(loop_, std::move(stream));
+  net::ProxiedStream* raw = proxied.get();
+  awaitingHeader_.emplace(raw, std::move(proxied));
+  raw->readHeader(kProxyHeaderTimeout, [this, &listener, raw, balancer](Status status) {
+    auto entry = awaitingHeader_.extract(raw);
+    if (entry.empty()) return;
+    if (!status) {
+      // A bad header is a misconfigured balancer (no send-proxy); a silent or closed peer is not.
+      auto level =
+          status.error().code == ErrorCode::Invalid ? spdlog::level::warn : spdlog::level::info;
+      spdlog::log(level, "{}: closed on listener {}: {}", balancer, listener.name,
+                  logText(status.error().detail));
+      deleter_.retire(std::move(entry.mapped()));  // we are inside its callback
+      return;
+    }
+    spdlog::debug("{}: PROXY protocol from {}", raw->peerAddress(), balancer);
+    bool tlsAtBalancer = raw->clientTls();
+    startSession(listener, std::move(entry.mapped()), tlsAtBalancer);
+  });
+}
+
+void Pop3Server::startSession(const config::ListenerConfig& listener,
+                              std::unique_ptr<net::ByteStream> stream, bool tlsAtBalancer) {
   ConnectionSettings settings;
   settings.idleTimeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.session.idleTimeout);
@@ -138,6 +187,8 @@ void Pop3Server::accept(const config::ListenerConfig& listener,
     // The SSL's SNI callback points into the context: the connection must keep it alive
     // even when a SIGHUP reload replaces tls_ before the client's ClientHello arrives.
     settings.tls = tls_;
+  } else if (tlsAtBalancer) {
+    settings.session.secure = true;  // the balancer ended the client's TLS (PP2_TYPE_SSL)
   } else if (listener.tls == config::TlsMode::StartTls) {
     settings.session.stlsAvailable = true;
     settings.tls = tls_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lib/net/DeferredDeleter.h"
+#include "lib/net/ProxiedStream.h"
 #include "lib/net/TcpListener.h"
 #include "lib/net/Timer.h"
 #include "proxy/config/Config.h"
@@ -37,6 +38,11 @@ class Pop3Server final : public WorkerService {
 
  private:
   void accept(const config::ListenerConfig& listener, std::unique_ptr<net::TcpStream> stream);
+  // proxy_protocol listeners: the balancer's header first, then the session.
+  void acceptProxied(const config::ListenerConfig& listener,
+                     std::unique_ptr<net::TcpStream> stream);
+  void startSession(const config::ListenerConfig& listener, std::unique_ptr<net::ByteStream> stream,
+                    bool tlsAtBalancer);
   void release(Pop3Connection* connection);
   // Calls `fn` on every connection; it may release them (they are freed later, by the deleter).
   void forEachConnection(const std::function<void(Pop3Connection&)>& fn);
@@ -51,6 +57,8 @@ class Pop3Server final : public WorkerService {
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
   std::shared_ptr<const net::TlsServerContext> tls_;
   std::unordered_map<Pop3Connection*, std::unique_ptr<Pop3Connection>> connections_;
+  // Connections from a balancer whose PROXY protocol header has not arrived yet.
+  std::unordered_map<net::ProxiedStream*, std::unique_ptr<net::ProxiedStream>> awaitingHeader_;
   bool draining_ = false;
   std::function<void()> drained_;
   net::Timer drainedNotice_;  // reports the end of the drain from the loop, never from drain()

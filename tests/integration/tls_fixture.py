@@ -34,8 +34,9 @@ class TlsRawPop3(pf.RawPop3):
     """RawPop3 over implicit TLS (POP3S): the handshake comes before the greeting."""
 
     def __init__(self, port, ctx, server_hostname="localhost", host=pf.HOST,
-                 timeout=pf.IO_TIMEOUT_S):
-        plain = socket.create_connection((host, port), timeout=timeout)
+                 timeout=pf.IO_TIMEOUT_S, source=None):
+        plain = socket.create_connection((host, port), timeout=timeout,
+                                         source_address=(source, 0) if source else None)
         try:
             self.sock = ctx.wrap_socket(plain, server_hostname=server_hostname)
         except BaseException:

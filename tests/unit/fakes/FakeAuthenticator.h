@@ -64,6 +64,7 @@ class FakeAuthenticator final : public login::Authenticator {
   login::LoginAbilities loginAbilities;
   std::optional<std::uint32_t> loginDelay;  // granted to every login
   std::optional<std::string> expire;
+  bool exclusive = true;  // the grant's lock policy (false: `lock: none`)
   MailboxLog log;
 
  private:
@@ -93,6 +94,7 @@ class FakeAuthenticator final : public login::Authenticator {
     if (auto* bearer = std::get_if<login::BearerProof>(&request.proof))
       grant.credentials.secret = backends::TokenCredential{bearer->token};
     grant.lockKey = "lock:" + request.login;
+    grant.exclusive = exclusive;
     grant.loginDelay = loginDelay;
     grant.expire = expire;
     return grant;

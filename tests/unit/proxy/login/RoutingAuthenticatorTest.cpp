@@ -39,11 +39,14 @@ class RoutingAuthenticatorTest : public ::testing::Test {
   }
   ~RoutingAuthenticatorTest() override { std::remove(usersPath_.c_str()); }
 
-  // One backend "store" in `mode`, the default route.
-  RoutingAuthenticator make(LoginMode mode) {
+  // One backend "store" in `mode`, the default route; `domains` route to it as well.
+  RoutingAuthenticator make(LoginMode mode, LockPolicy lock = LockPolicy::Exclusive,
+                            std::map<std::string, route::DomainRule> domains = {}) {
     route::RoutingTable table;
     table.defaultBackend = "store";
+    table.domains = std::move(domains);
     RoutedBackend routed;
+    routed.policy.lock = lock;
     routed.backend = &backend_;
     routed.policy.mode = mode;
     routed.policy.masterUser = "popgate-master";
@@ -83,6 +86,20 @@ TEST_F(RoutingAuthenticatorTest, PassthroughSendsTheClientsPassword) {
   auto apop = login(authenticator, "alice", ApopProof{"<1.2@h>", "00"});
   ASSERT_FALSE(apop);
   EXPECT_EQ(apop.error().code, ErrorCode::Auth);
+}
+
+TEST_F(RoutingAuthenticatorTest, TheLockPolicyIsTheDomainsElseTheBackends) {
+  route::DomainRule shared{"store", route::UpstreamUser::Local, LockPolicy::None};
+  route::DomainRule plain{"store", route::UpstreamUser::Local};
+  auto exclusive = make(LoginMode::Passthrough, LockPolicy::Exclusive,
+                        {{"phone.test", shared}, {"desk.test", plain}});
+  EXPECT_TRUE(login(exclusive, "alice", PasswordProof{"pw"}).value().exclusive);
+  EXPECT_TRUE(login(exclusive, "alice@desk.test", PasswordProof{"pw"}).value().exclusive);
+  EXPECT_FALSE(login(exclusive, "alice@phone.test", PasswordProof{"pw"}).value().exclusive);
+  route::DomainRule strict{"store", route::UpstreamUser::Local, LockPolicy::Exclusive};
+  auto none = make(LoginMode::Passthrough, LockPolicy::None, {{"strict.test", strict}});
+  EXPECT_FALSE(login(none, "alice", PasswordProof{"pw"}).value().exclusive);
+  EXPECT_TRUE(login(none, "alice@strict.test", PasswordProof{"pw"}).value().exclusive);
 }
 
 TEST_F(RoutingAuthenticatorTest, TokenModePassesTheClientsTokenOnly) {

@@ -160,6 +160,21 @@ TEST_F(SessionTest, SecondSessionOnTheSameMailboxGetsInUse) {
   EXPECT_EQ(otherSink.take(), "-ERR Log in first.\r\n+OK\r\n+OK Logged in.\r\n");
 }
 
+TEST_F(SessionTest, LockNoneServesASecondSessionOnTheSameMailbox) {
+  login();
+  fakes::FakeSink otherSink;
+  otherSink.settle = [this] { settle(); };
+  fakes::FakeAuthenticator otherAuthenticator(executor_);
+  otherAuthenticator.exclusive = false;  // the backend's `lock: none`
+  Session other(otherSink, otherAuthenticator, lockService_);
+  other.onInput("USER alice\r\nPASS secret\r\n");
+  settle();
+  otherAuthenticator.mailbox().completeOpen(threeMessages());
+  EXPECT_EQ(otherSink.take(), "+OK\r\n+OK Logged in.\r\n");
+  EXPECT_EQ(other.state(), State::Transaction);
+  EXPECT_EQ(locks_.size(), 1u);  // only the first session's
+}
+
 TEST_F(SessionTest, TransactionCommandsNeedALogin) {
   converse(R"(
     C: STAT
