@@ -26,6 +26,8 @@ PACKAGES=(
   libgdbm6 libidn12
   # nginx's mail proxy (tests/integration/test_auth_http_nginx.py): the auth_http reference
   nginx libnginx-mod-mail
+  # a real Prometheus server scrapes the admin endpoint (tests/integration/test_metrics.py)
+  prometheus
 )
 
 export DEBIAN_FRONTEND=noninteractive

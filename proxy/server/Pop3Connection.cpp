@@ -111,7 +111,7 @@ void Pop3Connection::released() {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started_);
     LogScope scope(log_, LogEvent{"session_end", ms.count()});
-    spdlog::info("{}: closed ({})", peer_, outcome_ ? outcome_ : "dropped");
+    spdlog::info("{}: session ended ({})", peer_, outcome_ ? outcome_ : "dropped");
   }
   release_(this);
 }
