@@ -1,16 +1,8 @@
 #include "lib/http/HttpRequestParser.h"
 
+#include "lib/common/Ascii.h"
+
 namespace popgate::http {
-
-namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-}  // namespace
 
 std::string_view HttpRequestHead::path() const {
   std::string_view view = target;
@@ -65,7 +57,7 @@ int HttpRequestParser::onHeaderValue(http_parser* p, const char* at, std::size_t
 
 int HttpRequestParser::onHeadersComplete(http_parser* p) {
   HttpRequestParser& parser = self(p);
-  for (auto& [field, value] : parser.head_.headers) value = std::string(trim(value));
+  for (auto& [field, value] : parser.head_.headers) value = std::string(trimSpaces(value));
   parser.head_.method = http_method_str(static_cast<http_method>(p->method));
   parser.head_.versionMajor = p->http_major;
   parser.head_.versionMinor = p->http_minor;

@@ -135,37 +135,34 @@ template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;
 
+template <class Child>
+Family<Child>& Registry::add(std::vector<std::unique_ptr<Family<Child>>>& list,
+                             Family<Child>* family, const char* type) {
+  std::lock_guard lock(mutex_);
+  list.emplace_back(family);
+  // A family without labels has its one series from the start: 0 is a value, absence is not.
+  if (family->labelNames_.empty()) family->labels({});
+  renderers_.push_back([family, type](std::string& out) { family->render(out, type); });
+  return *family;
+}
+
 CounterFamily& Registry::counter(std::string name, std::string help,
                                  std::vector<std::string> labels) {
-  std::lock_guard lock(mutex_);
-  counters_.push_back(std::unique_ptr<CounterFamily>(
-      new CounterFamily(std::move(name), std::move(help), std::move(labels))));
-  CounterFamily& family = *counters_.back();
-  // A family without labels has its one series from the start: 0 is a value, absence is not.
-  if (family.labelNames_.empty()) family.labels({});
-  renderers_.push_back([&family](std::string& out) { family.render(out, "counter"); });
-  return family;
+  return add(counters_, new CounterFamily(std::move(name), std::move(help), std::move(labels)),
+             "counter");
 }
 
 GaugeFamily& Registry::gauge(std::string name, std::string help, std::vector<std::string> labels) {
-  std::lock_guard lock(mutex_);
-  gauges_.push_back(std::unique_ptr<GaugeFamily>(
-      new GaugeFamily(std::move(name), std::move(help), std::move(labels))));
-  GaugeFamily& family = *gauges_.back();
-  if (family.labelNames_.empty()) family.labels({});
-  renderers_.push_back([&family](std::string& out) { family.render(out, "gauge"); });
-  return family;
+  return add(gauges_, new GaugeFamily(std::move(name), std::move(help), std::move(labels)),
+             "gauge");
 }
 
 HistogramFamily& Registry::histogram(std::string name, std::string help, std::vector<double> bounds,
                                      std::vector<std::string> labels) {
-  std::lock_guard lock(mutex_);
-  histograms_.push_back(std::unique_ptr<HistogramFamily>(
-      new HistogramFamily(std::move(name), std::move(help), std::move(labels), std::move(bounds))));
-  HistogramFamily& family = *histograms_.back();
-  if (family.labelNames_.empty()) family.labels({});
-  renderers_.push_back([&family](std::string& out) { family.render(out, "histogram"); });
-  return family;
+  return add(
+      histograms_,
+      new HistogramFamily(std::move(name), std::move(help), std::move(labels), std::move(bounds)),
+      "histogram");
 }
 
 void Registry::counterFunction(std::string name, std::string help, std::vector<std::string> labels,
@@ -188,13 +185,15 @@ std::string Registry::render() const {
   return out;
 }
 
-std::string escapeLabelValue(std::string_view value) {
+namespace {
+// Backslash and line feed always; the double quote only inside a label value.
+std::string escapeText(std::string_view text, bool quotes) {
   std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
+  out.reserve(text.size());
+  for (char c : text) {
     if (c == '\\')
       out += "\\\\";
-    else if (c == '"')
+    else if (c == '"' && quotes)
       out += "\\\"";
     else if (c == '\n')
       out += "\\n";
@@ -203,19 +202,14 @@ std::string escapeLabelValue(std::string_view value) {
   }
   return out;
 }
+}  // namespace
+
+std::string escapeLabelValue(std::string_view value) {
+  return escapeText(value, true);
+}
 
 std::string escapeHelp(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
+  return escapeText(text, false);
 }
 
 std::string formatValue(double value) {

@@ -111,6 +111,11 @@ class Registry {
   std::string render() const;
 
  private:
+  // Keeps the family, gives it its series at 0 when it has no labels, and renders it.
+  template <class Child>
+  Family<Child>& add(std::vector<std::unique_ptr<Family<Child>>>& list, Family<Child>* family,
+                     const char* type);
+
   mutable std::mutex mutex_;  // registration, and the list while rendering
   std::vector<std::function<void(std::string&)>> renderers_;
   std::vector<std::unique_ptr<CounterFamily>> counters_;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "lib/common/LogContext.h"
+#include "proxy/server/RelayingMailbox.h"
 
 namespace popgate::server {
 
@@ -43,34 +44,25 @@ namespace {
 
 using Meters = MeteredBackend::Meters;
 
-class MeteredMailbox final : public backends::Mailbox, private backends::BodySink {
+class MeteredMailbox final : public RelayingMailbox {
  public:
   MeteredMailbox(std::unique_ptr<backends::Mailbox> inner, std::shared_ptr<const Meters> meters)
-      : inner_(std::move(inner)), meters_(std::move(meters)) {}
+      : RelayingMailbox(std::move(inner)), meters_(std::move(meters)) {}
 
   void open(const backends::Credentials& credentials, SnapshotDone done) override {
     if (LogContext* context = LogScope::current()) context->backend = meters_->backend;
     Clock::time_point start = Clock::now();
-    inner_->open(credentials, [this, start, done = std::move(done)](
+    inner().open(credentials, [this, start, done = std::move(done)](
                                   Result<std::vector<backends::MessageRef>> snapshot) mutable {
       meters_->record(Meters::Open, snapshot ? nullptr : &snapshot.error(), start);
       done(std::move(snapshot));
     });
   }
 
-  void retrieve(const backends::MessageRef& message, std::optional<std::uint32_t> bodyLines,
-                backends::BodySink& sink) override {
-    sink_ = &sink;
-    retrieveStart_ = Clock::now();
-    inner_->retrieve(message, bodyLines, *this);
-  }
-  void pauseBody() override { inner_->pauseBody(); }
-  void resumeBody() override { inner_->resumeBody(); }
-
   void commit(const std::vector<backends::MessageRef>& toDelete, Done done) override {
     Clock::time_point start = Clock::now();
     std::size_t count = toDelete.size();
-    inner_->commit(toDelete, [this, start, count, done = std::move(done)](Status status) {
+    inner().commit(toDelete, [this, start, count, done = std::move(done)](Status status) {
       const Error* error = status ? nullptr : &status.error();
       meters_->record(Meters::Commit, error, start);
       meters_->metrics.commits.labels({meters_->backend, std::string(resultLabel(error))}).inc();
@@ -80,20 +72,17 @@ class MeteredMailbox final : public backends::Mailbox, private backends::BodySin
   }
 
  private:
-  void onBodyStart() override { sink_->onBodyStart(); }
+  void onBodyStart() override { sink().onBodyStart(); }
   void onBodyData(std::string_view bytes) override {
     meters_->bytes.inc(bytes.size());
-    sink_->onBodyData(bytes);
+    sink().onBodyData(bytes);
   }
   void onBodyEnd(Status status) override {
-    meters_->record(Meters::Retrieve, status ? nullptr : &status.error(), retrieveStart_);
-    sink_->onBodyEnd(std::move(status));
+    meters_->record(Meters::Retrieve, status ? nullptr : &status.error(), retrieveStart());
+    sink().onBodyEnd(std::move(status));
   }
 
-  std::unique_ptr<backends::Mailbox> inner_;
   std::shared_ptr<const Meters> meters_;
-  backends::BodySink* sink_ = nullptr;
-  Clock::time_point retrieveStart_;
 };
 
 }  // namespace

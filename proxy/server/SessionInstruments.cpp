@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "proxy/pop3/ErrorReply.h"
+#include "proxy/server/RelayingMailbox.h"
 
 namespace popgate::server {
 
@@ -16,31 +17,23 @@ using Clock = std::chrono::steady_clock;
 
 // The granted mailbox: a failed open is a failed login; every callback runs in the session's
 // log context.
-class InstrumentedMailbox final : public backends::Mailbox, private backends::BodySink {
+class InstrumentedMailbox final : public RelayingMailbox {
  public:
   InstrumentedMailbox(std::unique_ptr<backends::Mailbox> inner, SessionInstruments& owner,
                       Clock::time_point loginStart)
-      : inner_(std::move(inner)), owner_(owner), loginStart_(loginStart) {}
+      : RelayingMailbox(std::move(inner)), owner_(owner), loginStart_(loginStart) {}
 
   void open(const backends::Credentials& credentials, SnapshotDone done) override {
-    inner_->open(credentials, [this, done = std::move(done)](
+    inner().open(credentials, [this, done = std::move(done)](
                                   Result<std::vector<backends::MessageRef>> snapshot) mutable {
       LogScope scope = owner_.enter("login", loginStart_);
       if (!snapshot) owner_.loginFinished(&snapshot.error());
       done(std::move(snapshot));
     });
   }
-  void retrieve(const backends::MessageRef& message, std::optional<std::uint32_t> bodyLines,
-                backends::BodySink& sink) override {
-    sink_ = &sink;
-    retrieveStart_ = Clock::now();
-    inner_->retrieve(message, bodyLines, *this);
-  }
-  void pauseBody() override { inner_->pauseBody(); }
-  void resumeBody() override { inner_->resumeBody(); }
   void commit(const std::vector<backends::MessageRef>& toDelete, Done done) override {
     Clock::time_point start = Clock::now();
-    inner_->commit(toDelete, [this, start, done = std::move(done)](Status status) {
+    inner().commit(toDelete, [this, start, done = std::move(done)](Status status) {
       LogScope scope = owner_.enter("commit", start);
       done(std::move(status));
     });
@@ -48,23 +41,20 @@ class InstrumentedMailbox final : public backends::Mailbox, private backends::Bo
 
  private:
   void onBodyStart() override {
-    LogScope scope = owner_.enter("retrieve", retrieveStart_);
-    sink_->onBodyStart();
+    LogScope scope = owner_.enter("retrieve", retrieveStart());
+    sink().onBodyStart();
   }
   void onBodyData(std::string_view bytes) override {
-    LogScope scope = owner_.enter("retrieve", retrieveStart_);
-    sink_->onBodyData(bytes);
+    LogScope scope = owner_.enter("retrieve", retrieveStart());
+    sink().onBodyData(bytes);
   }
   void onBodyEnd(Status status) override {
-    LogScope scope = owner_.enter("retrieve", retrieveStart_);
-    sink_->onBodyEnd(std::move(status));
+    LogScope scope = owner_.enter("retrieve", retrieveStart());
+    sink().onBodyEnd(std::move(status));
   }
 
-  std::unique_ptr<backends::Mailbox> inner_;
   SessionInstruments& owner_;
   Clock::time_point loginStart_;
-  backends::BodySink* sink_ = nullptr;
-  Clock::time_point retrieveStart_;
 };
 
 }  // namespace
