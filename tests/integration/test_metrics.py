@@ -16,6 +16,7 @@ import unittest
 import urllib.parse
 
 import popgate_fixture as pf
+import tls_fixture as tf
 from dovecot_sandbox import ALICE, HOST, free_port, stop_process_group
 from portwait import wait_for_port
 
@@ -207,6 +208,53 @@ class MetricsTest(pf.GatewayTestCase):
         self.assertEqual(http_get(admin_port, "/healthz")[0], 200)  # alive while draining
         self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
         self.assertEqual(proc.wait(pf.START_TIMEOUT_S), 0)
+
+
+@unittest.skipIf(pf.SELFTEST, "needs popgate's admin endpoint")
+class TlsMetricsTest(tf.TlsGatewayTestCase):
+    """TLS handshakes by listener and result, read from /metrics itself."""
+
+    @classmethod
+    def gateway_config(cls):
+        cls.admin_port, cls.stls_port, cls.pop3s_port = free_port(), free_port(), free_port()
+        config = pf.base_config(cls.sandbox.imap_port, free_port())
+        config["tls"] = tf.tls_block((cls.certs["server"], ["localhost"]))
+        config["listeners"] += [
+            {"name": "stls", "address": HOST, "port": cls.stls_port, "tls": "starttls"},
+            {"name": "pop3s", "address": HOST, "port": cls.pop3s_port, "tls": "implicit"},
+        ]
+        config["admin"] = {"port": cls.admin_port}
+        return config
+
+    def wait_for_samples(self, expected):
+        deadline = time.monotonic() + SERIES_WAIT_S
+        while True:
+            current = samples(http_get(self.admin_port, "/metrics")[2])
+            seen = {series: current.get(series) for series in expected}
+            if seen == expected or time.monotonic() > deadline:
+                return seen
+            time.sleep(0.1)
+
+    def test_handshakes_are_counted_by_listener_and_result(self):
+        ctx = tf.client_context(self.ca)
+        with tf.TlsRawPop3(self.pop3s_port, ctx) as conn:
+            conn.cmd("QUIT")
+        conn = self.connect(self.stls_port)
+        tf.stls(conn, ctx)
+        conn.cmd("QUIT")
+        with pf.socket.create_connection((HOST, self.pop3s_port), timeout=pf.IO_TIMEOUT_S) as raw:
+            raw.sendall(b"USER alice\r\n" * 8)  # not a ClientHello
+            try:
+                while raw.recv(4096):
+                    pass
+            except OSError:
+                pass
+        expected = {
+            'popgate_tls_handshakes_total{listener="pop3s",result="ok"}': 1.0,
+            'popgate_tls_handshakes_total{listener="pop3s",result="failed"}': 1.0,
+            'popgate_tls_handshakes_total{listener="stls",result="ok"}': 1.0,
+        }
+        self.assertEqual(self.wait_for_samples(expected), expected)
 
 
 if __name__ == "__main__":
