@@ -1,7 +1,8 @@
 """`log: {format: json}`: every line popgate writes is one JSON object; every line of a session
 carries the session's id, from the accept to the close, with the client's address, and the user
 and backend once known; no secret appears, and bytes from the network stay inside their JSON
-string (a login name with ESC and CR cannot break a line)."""
+string (a login name with ESC and CR cannot break a line). At log.level trace the IMAP exchange
+of a session's upstream connection carries the session's id too."""
 
 import json
 import time
@@ -66,6 +67,11 @@ class JsonLogTest(pf.GatewayTestCase):
         self.assertEqual((login["event"], login["user"], login["backend"]),
                          ("login", ALICE[0], "local"))
         self.assertIsInstance(login["duration_ms"], int)
+        # The upstream IMAP exchange (log.level trace) is the session's too, both ways.
+        messages = [l["message"] for l in mine]
+        self.assertTrue(any(" C: p1 AUTHENTICATE PLAIN ***" in m for m in messages), messages)
+        self.assertTrue(any(" S: * OK " in m for m in messages), messages)
+        self.assertTrue(any(" S: * 1 FETCH (UID 1 BODY[] " in m for m in messages), messages)
         for line in self.lines():
             self.assertEqual(set(line) - {"time", "level", "event", "message", "session",
                                           "client", "user", "backend", "duration_ms"}, set())
