@@ -51,7 +51,7 @@ void Pop3Connection::start() {
     stream_->closeAfterFlush();
     return;
   }
-  spdlog::info("{}: connected to {}", peer_, listener_);
+  spdlog::debug("{}: connected to {}", peer_, listener_);
   session_.start();
   stream_->startReading();
   touch();
