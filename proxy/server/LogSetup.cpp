@@ -60,6 +60,7 @@ class JsonFormatter final : public spdlog::formatter {
 }  // namespace
 
 void setUpLogging(const config::LogConfig& log) {
+  spdlog::drop("popgate");  // a second set-up replaces the first (a name registers once)
   std::shared_ptr<spdlog::logger> logger;
   if (log.format == config::LogFormat::Json) {
     // No colours: every byte of a line belongs to its JSON object.
