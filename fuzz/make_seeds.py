@@ -150,6 +150,20 @@ write("http_response", "errors", http(0x01, 200,
 write("http_response", "cut", http(0x20, 1,
     b"HTTP/1.1 200 OK\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 100\r\n\r\nshort"))
 
+def http_request(seed, wire):
+    """http_request: a byte that seeds the cuts, then the client's bytes."""
+    return bytes([seed]) + wire
+
+
+write("http_request", "scrape", http_request(3,
+    b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9110\r\nUser-Agent: Prometheus/2.42.0\r\n"
+    b"Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1\r\n\r\nGET /readyz HTTP/1.1\r\n\r\n"))
+write("http_request", "body", http_request(90,
+    b"POST /healthz?x=1 HTTP/1.0\r\nContent-Length: 4\r\nX: a\r\n  folded\r\n\r\nbody"))
+write("http_request", "chunked", http_request(17,
+    b"PUT /readyz HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"))
+write("http_request", "not_http", http_request(1, b"USER alice\r\nPASS x\r\n"))
+
 write("dot_stuffer", "message", chunks(
     b"Return-Path: <a@example.org>\r\nSubject: dots\n\r\n.leading\r\n..two\n.\r\n"
     b"bare\rcr\r\n\n. \nend."))

@@ -14,7 +14,7 @@ import tempfile
 # Lowest first. Folders on one line are peers: neither may include the other.
 LAYERS = [
     ["lib/common"],
-    ["lib/net"],
+    ["lib/net", "lib/metrics"],  # loops and streams; the metrics registry
     ["lib/config", "lib/imap", "lib/http"],  # configuration reading; protocol clients
     ["backends/mailbox"],        # the Mailbox interface and the registry of kinds
     ["backends/imap", "backends/jmap"],  # one folder per kind

@@ -25,14 +25,14 @@ elif [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then
 fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(pop3_command imap_response dot_stuffer session http_response login_input
-                                             proxy_header)
+                                             proxy_header http_request)
 
 # --fixed: inputs per target, each about 30-60 s on 2 cores with all four running at once
 # (measured: scripts/test.sh prints each target's time). A time limit would make the verdict
 # depend on the machine's speed and load; a count and a seed do not.
 declare -A fixed_runs=([pop3_command]=650000 [imap_response]=260000 [dot_stuffer]=250000
                        [session]=360000 [http_response]=250000 [login_input]=200000
-                       [proxy_header]=300000)
+                       [proxy_header]=300000 [http_request]=300000)
 seed="${POPGATE_FUZZ_SEED:-1}"
 
 # POPGATE_WERROR=ON in the environment (scripts/test.sh) makes warnings errors here too.

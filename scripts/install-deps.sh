@@ -28,6 +28,8 @@ PACKAGES=(
   nginx libnginx-mod-mail
   # a load balancer sending the PROXY protocol (tests/integration/test_proxy_protocol.py)
   haproxy
+  # a real Prometheus server scrapes the admin endpoint (tests/integration/test_metrics.py)
+  prometheus
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -8,6 +8,7 @@
 #include "backends/imap/ImapLogin.h"
 #include "lib/common/Ascii.h"
 #include "lib/common/Decimal.h"
+#include "lib/common/LogContext.h"
 #include "lib/net/TlsStream.h"
 
 namespace popgate::imap {
@@ -75,8 +76,11 @@ void ImapMailbox::onUntagged(const ImapResponse& response, const ImapHead& head)
 void ImapMailbox::open(const backends::Credentials& credentials, SnapshotDone done) {
   openDone_ = std::move(done);
   connector_ = std::make_unique<net::TcpConnector>(loop_);
+  // The IMAP connection works for the session whose code runs now: its log lines name it.
   connector_->connect(settings_.host, settings_.port, settings_.connectTimeout,
-                      [this, credentials](Result<std::unique_ptr<net::TcpStream>> stream) {
+                      [this, credentials,
+                       log = LogScope::capture()](Result<std::unique_ptr<net::TcpStream>> stream) {
+                        LogScope scope(log);
                         if (!stream) return finishOpen(stream.error());
                         stream.value()->setQuickAck(true);  // see TcpStream: Courier's FETCHes
                         std::unique_ptr<net::ByteStream> transport = std::move(stream.value());

@@ -39,6 +39,13 @@ inline bool asciiStartsWithUpper(std::string_view text, std::string_view upper) 
   return text.size() >= upper.size() && asciiEqualsUpper(text.substr(0, upper.size()), upper);
 }
 
+// Without the spaces and tabs around it (HTTP's optional whitespace, RFC 9110 §5.6.3).
+inline std::string_view trimSpaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
 // Appends n in decimal: the snapshot and listings do this hundreds of times per session.
 inline void appendDecimal(std::string& out, std::uint64_t n) {
   char digits[20];

@@ -7,16 +7,6 @@
 
 namespace popgate::http {
 
-namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-}  // namespace
-
 const std::string* HttpResponseHead::header(std::string_view name) const {
   for (const auto& [field, value] : headers) {
     if (asciiLower(field) == asciiLower(name)) return &value;
@@ -138,7 +128,7 @@ int HttpResponseParser::onHeadersComplete(http_parser* p) {
     parser.badStatus_ = true;
     return -1;
   }
-  for (auto& [field, value] : head.headers) value = std::string(trim(value));
+  for (auto& [field, value] : head.headers) value = std::string(trimSpaces(value));
   // http-parser keeps ULLONG_MAX when there is no Content-Length.
   if (p->content_length != ULLONG_MAX && !(p->flags & F_CHUNKED)) {
     head.contentLength = p->content_length;

@@ -35,13 +35,19 @@ void ImapConnection::armTimer() {
     timer_.stop();
     return;
   }
-  timer_.start(timeout_, [this] { fail(Error{ErrorCode::Temporary, "IMAP server timed out"}); });
+  timer_.start(timeout_, [this] {
+    LogScope scope(log_);
+    fail(Error{ErrorCode::Temporary, "IMAP server timed out"});
+  });
 }
 
 void ImapConnection::send(ImapCommand command) {
   pending_.push_back(Pending{"p" + std::to_string(nextTag_++), std::move(command), 0});
   if (failed_) {
-    failLater_.start(std::chrono::milliseconds(0), [this] { fail(*failed_); });
+    failLater_.start(std::chrono::milliseconds(0), [this] {
+      LogScope scope(log_);
+      fail(*failed_);
+    });
     return;
   }
   pump();
@@ -126,6 +132,7 @@ void ImapConnection::resumeReading() {
 
 void ImapConnection::onData(std::string_view bytes) {
   if (failed_) return;
+  LogScope scope(log_);
   armTimer();
   Status status = parser_.feed(bytes, *this);
   if (restartParser_) {
@@ -147,6 +154,7 @@ void ImapConnection::startTls(const StreamWrapper& wrap) {
 }
 
 void ImapConnection::onClosed(Status reason) {
+  LogScope scope(log_);
   Error error =
       reason ? Error{ErrorCode::Temporary, "IMAP server closed the connection"} : reason.error();
   if (writing_) {
@@ -154,7 +162,10 @@ void ImapConnection::onClosed(Status reason) {
     // fails at once). Failing here would complete commands inside send() and pop the queue
     // that pump() is walking; fail from the loop instead.
     if (!failed_) failed_ = error;
-    failLater_.start(std::chrono::milliseconds(0), [this] { fail(*failed_); });
+    failLater_.start(std::chrono::milliseconds(0), [this] {
+      LogScope failScope(log_);
+      fail(*failed_);
+    });
     return;
   }
   fail(std::move(error));

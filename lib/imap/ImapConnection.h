@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/common/LogContext.h"
 #include "lib/common/Result.h"
 #include "lib/imap/ImapResponse.h"
 #include "lib/imap/ImapResponseParser.h"
@@ -95,6 +96,8 @@ class ImapConnection final : private net::StreamHandler, private ImapResponsePar
   Listener& listener_;
   net::Timer timer_;
   net::Timer failLater_;  // fails commands sent after the connection died, from the loop
+  // The session it works for (lib/common/LogContext.h), entered in its callbacks from the loop.
+  std::shared_ptr<LogContext> log_ = LogScope::capture();
   ImapResponseParser parser_;
   std::function<void(Result<ImapHead>)> onGreeting_;
   std::deque<Pending> pending_;

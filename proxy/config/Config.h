@@ -58,8 +58,17 @@ struct LookupConfig {
   std::string backend;  // the template whose settings go toward Auth-Server:Auth-Port
 };
 
+enum class LogFormat { Text, Json };
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, off
+  LogFormat format = LogFormat::Text;
+};
+
+// The admin endpoint (`admin:`, off without it): /metrics, /healthz, /readyz over HTTP/1.1.
+struct AdminConfig {
+  std::string address = "127.0.0.1";  // loopback unless set: metrics are not for everyone
+  int port = 0;
 };
 
 struct Config {
@@ -78,6 +87,7 @@ struct Config {
   route::RoutingTable routing;
   std::optional<LookupConfig> lookup;  // routing.lookup
   LogConfig log;
+  std::optional<AdminConfig> admin;
 };
 
 using config::ConfigProblem;

@@ -12,6 +12,7 @@
 #include "lib/net/TcpListener.h"
 #include "proxy/config/Config.h"
 #include "proxy/config/LoginConfig.h"
+#include "proxy/config/ObservabilityConfig.h"
 
 namespace popgate::config {
 
@@ -307,7 +308,7 @@ void readDocument(Reader& r, const YAML::Node& root, const backends::BackendRegi
   Config& config = out.config;
   if (!r.mapping(root, "the configuration",
                  {"workers", "shutdown_timeout_s", "tls", "listeners", "session", "limits",
-                  "backends", "routing", "log"}))
+                  "backends", "routing", "log", "admin"}))
     return;
   config.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (root["workers"] && r.scalar(root["workers"], "workers", config.workers) &&
@@ -331,15 +332,8 @@ void readDocument(Reader& r, const YAML::Node& root, const backends::BackendRegi
     r.problem(root, "routing is required");
   else
     readRouting(r, root["routing"], config);
-  if (const YAML::Node& log = root["log"]) {
-    if (r.mapping(log, "log", {"level"}) && log["level"] &&
-        r.scalar(log["level"], "log level", config.log.level)) {
-      static const std::set<std::string> levels = {"trace", "debug", "info",
-                                                   "warn",  "error", "off"};
-      if (!levels.count(config.log.level))
-        r.problem(log["level"], "log level must be one of trace, debug, info, warn, error, off");
-    }
-  }
+  if (root["log"]) readLog(r, root["log"], config.log);
+  if (root["admin"]) readAdmin(r, root["admin"], config);
 }
 
 }  // namespace

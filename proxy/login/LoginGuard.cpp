@@ -61,6 +61,7 @@ std::optional<Error> LoginGuard::admit(std::string_view address, Clock::time_poi
   std::lock_guard lock(mutex_);
   Record* record = current(addresses_, address, now);
   if (!record || record->failures < settings_.refuseAfter) return std::nullopt;
+  refused_.fetch_add(1, std::memory_order_relaxed);
   // RFC 3206 §4: SYS/TEMP, the refusal is not about this password and will pass.
   return Error{ErrorCode::Temporary, "too many failed logins from this address",
                "-ERR [SYS/TEMP] Too many failed logins from your address, try again later."};
@@ -76,7 +77,9 @@ std::chrono::milliseconds LoginGuard::failed(std::string_view address, std::stri
       std::max(current(addresses_, address, now)->failures, current(logins_, name, now)->failures);
   std::chrono::milliseconds delay = settings_.firstDelay;
   for (std::size_t i = 1; i < failures && delay < settings_.maxDelay; ++i) delay *= 2;
-  return std::min(delay, settings_.maxDelay);
+  delay = std::min(delay, settings_.maxDelay);
+  if (delay.count() > 0) delayed_.fetch_add(1, std::memory_order_relaxed);
+  return delay;
 }
 
 std::optional<Error> LoginGuard::succeeded(std::string_view login, const std::string& key,

@@ -13,6 +13,7 @@
 // LOGIN-DELAY (RFC 2449 §6.7, §8.1.2): a user's successful login within the delay of their last
 // one is refused with [LOGIN-DELAY]; only logins that were let in count.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -51,6 +52,11 @@ class LoginGuard {
                                  std::optional<std::chrono::seconds> loginDelay,
                                  Clock::time_point now);
 
+  // Throttling so far, for the metrics: logins refused unchecked (an address over refuseAfter),
+  // and refused passwords answered after a delay.
+  std::uint64_t refusedCount() const { return refused_.load(std::memory_order_relaxed); }
+  std::uint64_t delayedCount() const { return delayed_.load(std::memory_order_relaxed); }
+
   // The client address without its port: "[::1]:4000" and "127.0.0.1:4000" to the host.
   static std::string hostOf(std::string_view peer);
 
@@ -71,6 +77,8 @@ class LoginGuard {
   Table logins_;
   // LOGIN-DELAY: by mailbox key, when its next login may come; bounded like the tables above.
   std::map<std::string, Clock::time_point, std::less<>> nextLogin_;
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> delayed_{0};
 };
 
 }  // namespace popgate::login

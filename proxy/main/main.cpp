@@ -2,7 +2,6 @@
 //   popgate --config FILE         run
 //   popgate --check-config FILE   validate, print each problem with its line, exit non-zero if any
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <uv.h>
@@ -18,6 +17,8 @@
 #include "backends/builtin/BuiltinBackends.h"
 #include "lib/net/UvHandle.h"
 #include "proxy/config/Config.h"
+#include "proxy/server/AdminServer.h"
+#include "proxy/server/LogSetup.h"
 #include "proxy/server/Worker.h"
 
 namespace {
@@ -61,6 +62,8 @@ struct MainLoop {
   UvHandle<uv_signal_t> sigint;
   UvHandle<uv_signal_t> sighup;
   UvHandle<uv_async_t> drained;  // sent by the last worker thread to finish its drain
+  std::unique_ptr<popgate::server::AdminServer> admin;  // admin: /metrics, /healthz, /readyz
+  bool started = false;                                 // every worker listens
   bool draining = false;
   std::chrono::steady_clock::time_point drainStart;
 
@@ -70,6 +73,7 @@ struct MainLoop {
     sigint.reset();
     sighup.reset();
     drained.reset();
+    admin.reset();
   }
 };
 
@@ -141,9 +145,7 @@ void onReloadSignal(uv_signal_t* handle, int) {
 }
 
 int run(const popgate::config::Config& config) {
-  spdlog::set_default_logger(spdlog::stderr_color_mt("popgate"));
-  spdlog::set_level(spdlog::level::from_str(config.log.level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  popgate::server::setUpLogging(config.log);
   std::signal(SIGPIPE, SIG_IGN);
   raiseDescriptorLimit();
 
@@ -184,6 +186,16 @@ int run(const popgate::config::Config& config) {
     uv_signal_start(context.sigterm.get(), &onStopSignal, SIGTERM);
     uv_signal_start(context.sigint.get(), &onStopSignal, SIGINT);
     uv_signal_start(context.sighup.get(), &onReloadSignal, SIGHUP);
+    if (config.admin) {
+      popgate::server::AdminServer::Handlers handlers{
+          [&shared] { return shared.value()->metrics.registry.render(); },
+          [&context] { return context.started && !context.draining; }};
+      context.admin = std::make_unique<popgate::server::AdminServer>(&loop, std::move(handlers));
+      if (auto status = context.admin->start(config.admin->address, config.admin->port); !status) {
+        spdlog::error("admin: {}", status.error().detail);
+        exitCode = 1;
+      }
+    }
     for (int i = 0; i < config.workers && exitCode == 0; ++i) {
       auto worker = std::make_unique<Worker>(config, *shared.value(), i, tls);
       if (auto status = worker->start(); !status) {
@@ -193,6 +205,7 @@ int run(const popgate::config::Config& config) {
       workers.push_back(std::move(worker));
     }
     if (exitCode == 0) {
+      context.started = true;
       spdlog::info("popgate ready ({} workers)", workers.size());
       uv_run(&loop, UV_RUN_DEFAULT);
     }

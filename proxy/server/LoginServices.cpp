@@ -1,13 +1,18 @@
 #include "proxy/server/LoginServices.h"
 
+#include "proxy/server/MeteredMailbox.h"
+
 namespace popgate::server {
 
 namespace {
 
-std::map<std::string, std::unique_ptr<backends::Backend>> instantiate(
-    uv_loop_t* loop, const config::Config& config) {
+// Each backend behind the metrics decorator: its mailboxes are counted and timed.
+std::map<std::string, std::unique_ptr<backends::Backend>> instantiate(uv_loop_t* loop,
+                                                                      const config::Config& config,
+                                                                      ServerMetrics& metrics) {
   std::map<std::string, std::unique_ptr<backends::Backend>> out;
-  for (const auto& [name, definition] : config.backends) out[name] = definition->instantiate(loop);
+  for (const auto& [name, definition] : config.backends)
+    out[name] = std::make_unique<MeteredBackend>(definition->instantiate(loop), name, metrics);
   return out;
 }
 
@@ -64,7 +69,7 @@ std::optional<login::LookupRoute> lookupRoute(const config::Config& config,
 
 LoginServices::LoginServices(uv_loop_t* loop, const config::Config& config, SharedServices& shared)
     : executor_(loop),
-      backends_(instantiate(loop, config)),
+      backends_(instantiate(loop, config, shared.metrics)),
       http_(connectHttp(loop, config, shared)),
       authenticator_(loop, executor_, config.routing, routed(config, backends_, http_, shared),
                      lookupRoute(config, http_)),

@@ -13,6 +13,8 @@
 #include "lib/net/TlsContext.h"
 #include "proxy/pop3/Session.h"
 #include "proxy/server/ConnectionLimits.h"
+#include "proxy/server/ServerMetrics.h"
+#include "proxy/server/SessionInstruments.h"
 
 namespace popgate::server {
 
@@ -26,6 +28,9 @@ struct ConnectionSettings {
   pop3::SessionSettings session;
   // For STLS, and held by implicit-TLS connections (their SSL refers to it); null when plain.
   std::shared_ptr<const net::TlsServerContext> tls;
+  std::string listener;              // its name, for the metrics
+  ServerMetrics* metrics = nullptr;  // required
+  std::shared_ptr<LogContext> log;   // the session's id and client address, for every log line
 };
 
 class Pop3Connection final : private pop3::SessionSink, private net::StreamHandler {
@@ -59,6 +64,8 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
 
   void touch();
   void dropAfterLinger();
+  void released();  // logs the end and hands the connection back to its server
+  LogScope enter() const { return LogScope(log_); }
 
   // Once the drain's timeout passed, a closing connection waits this long for its client to
   // take what is queued (closeAfterFlush waits for the kernel to accept it all), then is
@@ -76,10 +83,16 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
   std::string refusal_;
   Release release_;
   std::string peer_;
+  std::string listener_;
+  ServerMetrics& metrics_;
+  std::shared_ptr<LogContext> log_;
+  std::chrono::steady_clock::time_point started_;
+  const char* outcome_ = nullptr;  // how it ended, once known (popgate_sessions_total)
   bool released_ = false;
   bool draining_ = false;
   bool lingerBounded_ = false;          // the drain's timeout passed
   std::unique_ptr<net::Timer> linger_;  // only on connections closed after the timeout
+  SessionInstruments instruments_;      // the session's login services: metrics and log context
   pop3::Session session_;  // last: destroyed first, while the stream it writes to still exists
 };
 

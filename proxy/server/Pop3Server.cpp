@@ -177,13 +177,20 @@ void Pop3Server::startSession(const config::ListenerConfig& listener,
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.session.loginTimeout);
   settings.session = sessionDefaults_;
   settings.session.authRequiresTls = listener.authRequiresTls;
+  settings.listener = listener.name;
+  settings.metrics = &shared_.metrics;
+  settings.log =
+      std::make_shared<LogContext>(LogContext{newSessionId(), stream->peerAddress(), {}, {}});
   settings.slot = shared_.connections.admit(login::LoginGuard::hostOf(stream->peerAddress()));
   if (!settings.slot) settings.refusal = "Too many connections, try again later.";
   std::unique_ptr<net::ByteStream> transport = std::move(stream);
   if (listener.tls == config::TlsMode::Implicit) {
     settings.session.secure = true;
-    transport = std::make_unique<net::TlsStream>(loop_, std::move(transport), tls_->newSession(),
-                                                 net::TlsStream::Role::Server);
+    metrics::Counter& ok = shared_.metrics.tlsHandshakes.labels({listener.name, "ok"});
+    metrics::Counter& failed = shared_.metrics.tlsHandshakes.labels({listener.name, "failed"});
+    transport = std::make_unique<net::TlsStream>(
+        loop_, std::move(transport), tls_->newSession(), net::TlsStream::Role::Server,
+        [&ok, &failed](Status status) { (status ? ok : failed).inc(); });
     // The SSL's SNI callback points into the context: the connection must keep it alive
     // even when a SIGHUP reload replaces tls_ before the client's ClientHello arrives.
     settings.tls = tls_;
@@ -204,7 +211,6 @@ void Pop3Server::startSession(const config::ListenerConfig& listener,
 void Pop3Server::release(Pop3Connection* connection) {
   auto it = connections_.find(connection);
   if (it == connections_.end()) return;
-  spdlog::debug("{}: closed", connection->peer());
   deleter_.retire(std::move(it->second));
   connections_.erase(it);
   reportIfDrained();

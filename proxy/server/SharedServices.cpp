@@ -6,7 +6,8 @@ namespace popgate::server {
 
 SharedServices::SharedServices(const config::Config& config)
     : guard(config.limits.failedLogins),
-      connections(config.limits.maxConnections, config.limits.maxConnectionsPerAddress) {}
+      connections(config.limits.maxConnections, config.limits.maxConnectionsPerAddress),
+      metrics(guard) {}
 
 Result<std::unique_ptr<SharedServices>> SharedServices::create(const config::Config& config) {
   auto shared = std::make_unique<SharedServices>(config);

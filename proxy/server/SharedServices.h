@@ -1,6 +1,7 @@
 #pragma once
 // What every worker thread of one process shares, each part thread-safe: the mailbox locks
-// (one session per mailbox), the brute-force and LOGIN-DELAY records, the connection counts, and
+// (one session per mailbox), the brute-force and LOGIN-DELAY records, the connection counts, the
+// metrics, and
 // the login files (passwd-files, refresh-token stores), loaded once and reloaded on SIGHUP.
 // main makes one and hands it to every worker; nothing here belongs to a loop.
 
@@ -14,6 +15,7 @@
 #include "proxy/login/LoginGuard.h"
 #include "proxy/login/RefreshTokenStore.h"
 #include "proxy/server/ConnectionLimits.h"
+#include "proxy/server/ServerMetrics.h"
 
 namespace popgate::server {
 
@@ -28,6 +30,7 @@ struct SharedServices {
   login::InProcessLocks locks;
   login::LoginGuard guard;
   ConnectionLimits connections;
+  ServerMetrics metrics;  // after guard: it reads the guard's counts
   std::map<std::string, std::shared_ptr<login::LocalUsers>> users;                 // by path
   std::map<std::string, std::shared_ptr<login::RefreshTokenStore>> refreshTokens;  // by path
 };

@@ -1,0 +1,13 @@
+#pragma once
+// The process's logger: stderr, at `log.level`, as text (the default: time, level, the session id
+// in brackets on every line of a session, the message) or as one JSON object a line
+// (`log.format: json`, lib/common/JsonLogLine.h). Both read the session of the line from
+// lib/common/LogContext.h.
+
+#include "proxy/config/Config.h"
+
+namespace popgate::server {
+
+void setUpLogging(const config::LogConfig& log);
+
+}  // namespace popgate::server
