@@ -1,6 +1,8 @@
 #include "lib/net/TcpListener.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -35,21 +37,49 @@ Status TcpListener::listen(const std::string& address, int port, bool reusePort,
     }
   }
   int rc = uv_tcp_bind(handle_.get(), reinterpret_cast<const sockaddr*>(&addr.value()), 0);
-  if (rc == 0) {
-    rc = uv_listen(handle_.stream(), 511, [](uv_stream_t* server, int status) {
-      auto* self = static_cast<TcpListener*>(server->data);
-      if (!self || status < 0) return;
-      auto stream = std::make_unique<TcpStream>(self->loop_);
-      if (uv_accept(server, reinterpret_cast<uv_stream_t*>(stream->handle())) != 0) return;
-      stream->setConnected();
-      self->onAccept_(std::move(stream));
-    });
-  }
   if (rc != 0) {
     return Error{ErrorCode::Invalid, "cannot listen on " + address + ":" + std::to_string(port) +
                                          ": " + uv_strerror(rc)};
   }
+  return startListening(address + ":" + std::to_string(port));
+}
+
+Status TcpListener::adopt(int fd, const std::string& what, AcceptCallback onAccept) {
+  onAccept_ = std::move(onAccept);
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) {
+    return Error{ErrorCode::Invalid, "cannot take over the listener on " + what + ": " +
+                                         uv_strerror(uv_translate_sys_error(errno))};
+  }
+  uv_tcp_init(loop_, handle_.get());
+  handle_.markInitialized();
+  handle_.get()->data = this;
+  if (int rc = uv_tcp_open(handle_.get(), copy); rc != 0) {
+    ::close(copy);
+    return Error{ErrorCode::Invalid,
+                 "cannot take over the listener on " + what + ": " + uv_strerror(rc)};
+  }
+  return startListening(what);
+}
+
+Status TcpListener::startListening(const std::string& what) {
+  int rc = uv_listen(handle_.stream(), 511, [](uv_stream_t* server, int status) {
+    auto* self = static_cast<TcpListener*>(server->data);
+    if (!self || status < 0) return;
+    auto stream = std::make_unique<TcpStream>(self->loop_);
+    if (uv_accept(server, reinterpret_cast<uv_stream_t*>(stream->handle())) != 0) return;
+    stream->setConnected();
+    self->onAccept_(std::move(stream));
+  });
+  if (rc != 0)
+    return Error{ErrorCode::Invalid, "cannot listen on " + what + ": " + uv_strerror(rc)};
   return Ok{};
+}
+
+int TcpListener::descriptor() const {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(handle_.raw(), &fd) != 0) return -1;
+  return fd;
 }
 
 int TcpListener::boundPort() const {

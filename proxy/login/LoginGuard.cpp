@@ -56,9 +56,14 @@ void LoginGuard::trim(Table& table, Clock::time_point now) {
   std::erase_if(table, [&](const auto& entry) { return entry.second.last <= oldest; });
 }
 
-std::optional<Error> LoginGuard::admit(std::string_view address, Clock::time_point now) {
-  if (settings_.refuseAfter == 0) return std::nullopt;
+void LoginGuard::setSettings(LoginGuardSettings settings) {
   std::lock_guard lock(mutex_);
+  settings_ = settings;
+}
+
+std::optional<Error> LoginGuard::admit(std::string_view address, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (settings_.refuseAfter == 0) return std::nullopt;
   Record* record = current(addresses_, address, now);
   if (!record || record->failures < settings_.refuseAfter) return std::nullopt;
   refused_.fetch_add(1, std::memory_order_relaxed);

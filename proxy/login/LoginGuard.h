@@ -40,6 +40,8 @@ class LoginGuard {
   using Clock = std::chrono::steady_clock;
 
   explicit LoginGuard(LoginGuardSettings settings = {});
+  // A reloaded configuration's limits (SIGHUP); the records so far are kept.
+  void setSettings(LoginGuardSettings settings);
 
   // Before anything is checked: an error when this address is refused for now.
   std::optional<Error> admit(std::string_view address, Clock::time_point now);

@@ -5,6 +5,12 @@ namespace popgate::server {
 ConnectionLimits::ConnectionLimits(std::size_t maxTotal, std::size_t maxPerAddress)
     : maxTotal_(maxTotal), maxPerAddress_(maxPerAddress) {}
 
+void ConnectionLimits::setLimits(std::size_t maxTotal, std::size_t maxPerAddress) {
+  std::lock_guard lock(mutex_);
+  maxTotal_ = maxTotal;
+  maxPerAddress_ = maxPerAddress;
+}
+
 ConnectionLimits::Slot::~Slot() {
   owner_.release(address_);
 }

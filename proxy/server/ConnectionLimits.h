@@ -16,6 +16,9 @@ class ConnectionLimits {
  public:
   // 0: no limit.
   ConnectionLimits(std::size_t maxTotal, std::size_t maxPerAddress);
+  // A reloaded configuration's limits (SIGHUP): they apply to new connections, counted together
+  // with those of the previous configuration that still run.
+  void setLimits(std::size_t maxTotal, std::size_t maxPerAddress);
 
   class Slot;
 

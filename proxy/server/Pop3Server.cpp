@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "lib/common/LogText.h"
@@ -74,13 +75,15 @@ pop3::SessionSettings sessionDefaults(const config::Config& config) {
 }  // namespace
 
 Pop3Server::Pop3Server(uv_loop_t* loop, const config::Config& config, SharedServices& shared,
-                       std::shared_ptr<const net::TlsServerContext> tls)
+                       std::shared_ptr<const net::TlsServerContext> tls,
+                       std::vector<ListeningSocket> inherited)
     : loop_(loop),
       config_(config),
       shared_(shared),
       sessionDefaults_(sessionDefaults(config)),
       login_(loop, config, shared),
       deleter_(loop),
+      inherited_(std::move(inherited)),
       tls_(std::move(tls)),
       drainedNotice_(loop) {}
 
@@ -94,15 +97,40 @@ Pop3Server::~Pop3Server() {
 Status Pop3Server::start() {
   for (const config::ListenerConfig& listener : config_.listeners) {
     auto tcp = std::make_unique<net::TcpListener>(loop_);
-    Status status = tcp->listen(listener.address, listener.port, config_.workers > 1,
-                                [this, &listener](std::unique_ptr<net::TcpStream> stream) {
-                                  accept(listener, std::move(stream));
-                                });
+    std::string where = listener.address + ":" + std::to_string(listener.port);
+    auto onAccept = [this, &listener](std::unique_ptr<net::TcpStream> stream) {
+      accept(listener, std::move(stream));
+    };
+    auto inherited = std::find_if(
+        inherited_.begin(), inherited_.end(),
+        [&](const ListeningSocket& socket) { return listener.port != 0 && socket.where == where; });
+    Status status = inherited != inherited_.end() ? tcp->adopt(inherited->fd, where, onAccept)
+                                                  : tcp->listen(listener.address, listener.port,
+                                                                config_.workers > 1, onAccept);
     if (!status) return status;
-    spdlog::info("listener {} on {}:{}", listener.name, listener.address, tcp->boundPort());
+    spdlog::info("listener {} on {}:{}{}", listener.name, listener.address, tcp->boundPort(),
+                 inherited != inherited_.end() ? " (kept from the previous configuration)" : "");
     listeners_.push_back(std::move(tcp));
+    listenerNames_.push_back(std::move(where));
   }
+  inherited_.clear();  // the descriptors belong to the previous configuration's listeners
   return Ok{};
+}
+
+std::vector<ListeningSocket> Pop3Server::listening() const {
+  std::vector<ListeningSocket> sockets;
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    sockets.push_back({listenerNames_[i], listeners_[i]->descriptor()});
+  }
+  return sockets;
+}
+
+void Pop3Server::retire(std::function<void()> drained) {
+  draining_ = true;
+  drained_ = std::move(drained);
+  listeners_.clear();  // the successor holds its own descriptor of each socket: nothing is refused
+  listenerNames_.clear();
+  reportIfDrained();
 }
 
 void Pop3Server::drain(std::function<void()> drained) {
@@ -111,6 +139,7 @@ void Pop3Server::drain(std::function<void()> drained) {
   // A closed listening socket makes the kernel refuse new clients at once (and reset those that
   // were still in its accept queue, who never got a greeting).
   listeners_.clear();
+  listenerNames_.clear();
   awaitingHeader_.clear();  // not yet sessions: nothing to finish
   forEachConnection([](Pop3Connection& connection) { connection.shutdown(false); });
   reportIfDrained();
@@ -128,7 +157,8 @@ void Pop3Server::forEachConnection(const std::function<void(Pop3Connection&)>& f
 }
 
 void Pop3Server::reportIfDrained() {
-  if (!draining_ || !connections_.empty() || !drained_) return;
+  // A retired server still waits for the PROXY headers under way: those become sessions.
+  if (!draining_ || !connections_.empty() || !awaitingHeader_.empty() || !drained_) return;
   drainedNotice_.start(std::chrono::milliseconds(0),
                        [this] { std::exchange(drained_, nullptr)(); });
 }
@@ -160,6 +190,7 @@ void Pop3Server::acceptProxied(const config::ListenerConfig& listener,
       spdlog::log(level, "{}: closed on listener {}: {}", balancer, listener.name,
                   logText(status.error().detail));
       deleter_.retire(std::move(entry.mapped()));  // we are inside its callback
+      reportIfDrained();
       return;
     }
     spdlog::debug("{}: PROXY protocol from {}", raw->peerAddress(), balancer);

@@ -23,8 +23,11 @@ namespace popgate::server {
 class Pop3Server final : public WorkerService {
  public:
   // `tls` is the server TLS context shared by all workers (null without a tls: block).
+  // `inherited`: listening sockets of the configuration this one replaces (SIGHUP); a listener
+  // on the same address and port adopts its socket instead of binding a new one.
   Pop3Server(uv_loop_t* loop, const config::Config& config, SharedServices& shared,
-             std::shared_ptr<const net::TlsServerContext> tls);
+             std::shared_ptr<const net::TlsServerContext> tls,
+             std::vector<ListeningSocket> inherited = {});
   // Stops accepting and drops every connection (nothing uncommitted is deleted upstream).
   ~Pop3Server() override;
 
@@ -33,8 +36,9 @@ class Pop3Server final : public WorkerService {
   // Closes the listeners; each session is told to shut down (Session::shutdown).
   void drain(std::function<void()> drained) override;
   void closeRemaining() override;
-  // New certificates (SIGHUP) for new connections; sessions keep the context they started with.
-  void setTls(std::shared_ptr<const net::TlsServerContext> tls) override { tls_ = std::move(tls); }
+  // Closes the listeners; sessions go on until they end.
+  void retire(std::function<void()> drained) override;
+  std::vector<ListeningSocket> listening() const override;
 
  private:
   void accept(const config::ListenerConfig& listener, std::unique_ptr<net::TcpStream> stream);
@@ -54,12 +58,14 @@ class Pop3Server final : public WorkerService {
   pop3::SessionSettings sessionDefaults_;  // computed once: hostname, CAPA login policy, limits
   LoginServices login_;
   net::DeferredDeleter deleter_;
+  std::vector<ListeningSocket> inherited_;
   std::vector<std::unique_ptr<net::TcpListener>> listeners_;
+  std::vector<std::string> listenerNames_;  // "address:port" of each of listeners_
   std::shared_ptr<const net::TlsServerContext> tls_;
   std::unordered_map<Pop3Connection*, std::unique_ptr<Pop3Connection>> connections_;
   // Connections from a balancer whose PROXY protocol header has not arrived yet.
   std::unordered_map<net::ProxiedStream*, std::unique_ptr<net::ProxiedStream>> awaitingHeader_;
-  bool draining_ = false;
+  bool draining_ = false;  // drain() or retire(): drained_ runs once no connection is left
   std::function<void()> drained_;
   net::Timer drainedNotice_;  // reports the end of the drain from the loop, never from drain()
 };

@@ -11,32 +11,46 @@ SharedServices::SharedServices(const config::Config& config)
 
 Result<std::unique_ptr<SharedServices>> SharedServices::create(const config::Config& config) {
   auto shared = std::make_unique<SharedServices>(config);
-  for (const auto& [backend, policy] : config.logins) {
-    if (!policy.usersFile.empty() && !shared->users.count(policy.usersFile)) {
-      auto users = login::LocalUsers::load(policy.usersFile);
-      if (!users) return users.error();
-      shared->users[policy.usersFile] = users.value();
-    }
-    if (!policy.refreshTokensFile.empty() &&
-        !shared->refreshTokens.count(policy.refreshTokensFile)) {
-      auto store = std::make_shared<login::RefreshTokenStore>();
-      if (auto loaded = store->load(policy.refreshTokensFile); !loaded) return loaded.error();
-      shared->refreshTokens[policy.refreshTokensFile] = std::move(store);
-    }
-  }
+  if (auto loaded = shared->update(config); !loaded) return loaded.error();
   return shared;
 }
 
-void SharedServices::reload() {
-  for (auto& [path, table] : users) {
-    if (table->reload()) spdlog::info("SIGHUP: users {} reloaded ({} users)", path, table->size());
+Status SharedServices::update(const config::Config& config) {
+  std::map<std::string, std::shared_ptr<login::LocalUsers>> nextUsers;
+  std::map<std::string, std::shared_ptr<login::RefreshTokenStore>> nextTokens;
+  for (const auto& [backend, policy] : config.logins) {
+    const std::string& usersPath = policy.usersFile;
+    if (!usersPath.empty() && !nextUsers.count(usersPath)) {
+      if (auto it = users.find(usersPath); it != users.end()) {
+        if (it->second->reload())
+          spdlog::info("SIGHUP: users {} reloaded ({} users)", usersPath, it->second->size());
+        nextUsers[usersPath] = it->second;
+      } else {
+        auto loaded = login::LocalUsers::load(usersPath);
+        if (!loaded) return loaded.error();
+        nextUsers[usersPath] = loaded.value();
+      }
+    }
+    const std::string& tokensPath = policy.refreshTokensFile;
+    if (!tokensPath.empty() && !nextTokens.count(tokensPath)) {
+      if (auto it = refreshTokens.find(tokensPath); it != refreshTokens.end()) {
+        if (auto status = it->second->reload(); status)
+          spdlog::info("SIGHUP: refresh tokens {} reloaded", tokensPath);
+        else
+          spdlog::warn("SIGHUP: refresh tokens {} kept: {}", tokensPath, status.error().detail);
+        nextTokens[tokensPath] = it->second;
+      } else {
+        auto store = std::make_shared<login::RefreshTokenStore>();
+        if (auto loaded = store->load(tokensPath); !loaded) return loaded.error();
+        nextTokens[tokensPath] = std::move(store);
+      }
+    }
   }
-  for (auto& [path, store] : refreshTokens) {
-    if (auto status = store->reload(); status)
-      spdlog::info("SIGHUP: refresh tokens {} reloaded", path);
-    else
-      spdlog::warn("SIGHUP: refresh tokens {} kept: {}", path, status.error().detail);
-  }
+  users = std::move(nextUsers);
+  refreshTokens = std::move(nextTokens);
+  guard.setSettings(config.limits.failedLogins);
+  connections.setLimits(config.limits.maxConnections, config.limits.maxConnectionsPerAddress);
+  return Ok{};
 }
 
 }  // namespace popgate::server

@@ -3,7 +3,9 @@
 // (one session per mailbox), the brute-force and LOGIN-DELAY records, the connection counts, the
 // metrics, and
 // the login files (passwd-files, refresh-token stores), loaded once and reloaded on SIGHUP.
-// main makes one and hands it to every worker; nothing here belongs to a loop.
+// main makes one for the life of the process and hands it to every worker of every configuration
+// (SIGHUP): a session of the old configuration and one of the new share the mailbox locks and
+// the counts. Nothing here belongs to a loop.
 
 #include <map>
 #include <memory>
@@ -24,8 +26,11 @@ struct SharedServices {
   static Result<std::unique_ptr<SharedServices>> create(const config::Config& config);
   explicit SharedServices(const config::Config& config);
 
-  // SIGHUP: reads the login files again; a file with problems keeps what was loaded before.
-  void reload();
+  // SIGHUP with a valid new configuration, before its workers start: loads the login files it
+  // names (those already loaded are read again; a file with problems keeps what was loaded
+  // before) and applies its limits. An error (a new file that cannot be loaded) changes nothing.
+  // Workers read the tables when they start: those of the old configuration keep theirs.
+  Status update(const config::Config& config);
 
   login::InProcessLocks locks;
   login::LoginGuard guard;

@@ -26,11 +26,15 @@ Worker* owner(uv_async_t* handle) {
 }  // namespace
 
 Worker::Worker(const config::Config& config, SharedServices& shared, int index,
-               std::shared_ptr<const net::TlsServerContext> tls)
-    : config_(config), shared_(shared), index_(index), initialTls_(std::move(tls)) {
+               std::shared_ptr<const net::TlsServerContext> tls,
+               std::vector<ListeningSocket> inherited)
+    : config_(config),
+      shared_(shared),
+      index_(index),
+      tls_(std::move(tls)),
+      inherited_(std::move(inherited)) {
   uv_loop_init(&loop_);
   initSignal(&loop_, stopSignal_, this, [](uv_async_t* h) { owner(h)->onStop(); });
-  initSignal(&loop_, reloadSignal_, this, [](uv_async_t* h) { owner(h)->onReload(); });
   initSignal(&loop_, drainSignal_, this, [](uv_async_t* h) { owner(h)->onDrainSignal(); });
 }
 
@@ -64,16 +68,17 @@ Status Worker::start() {
 
 Status Worker::startServices() {
   // The one place that names the services.
-  services_.push_back(std::make_unique<Pop3Server>(&loop_, config_, shared_, initialTls_));
+  services_.push_back(
+      std::make_unique<Pop3Server>(&loop_, config_, shared_, tls_, std::move(inherited_)));
   for (auto& service : services_) {
     if (Status status = service->start(); !status) return status;
+    for (auto& socket : service->listening()) listening_.push_back(std::move(socket));
   }
   return Ok{};
 }
 
 void Worker::closeSignals() {
   stopSignal_.reset();
-  reloadSignal_.reset();
   drainSignal_.reset();
 }
 
@@ -88,28 +93,13 @@ void Worker::onStop() {
   closeSignals();  // the loop ends once the services' handles are closed
 }
 
-void Worker::setTls(std::shared_ptr<const net::TlsServerContext> tls,
-                    std::function<void()> applied) {
+void Worker::retire(Drained retired) {
   {
     std::lock_guard guard(mutex_);
-    pendingTls_ = std::move(tls);
-    pendingApplied_ = std::move(applied);
+    retireRequested_ = true;
+    pendingRetired_ = std::move(retired);
   }
-  if (!stopping_ && thread_.joinable()) uv_async_send(reloadSignal_.get());
-}
-
-void Worker::onReload() {
-  std::shared_ptr<const net::TlsServerContext> fresh;
-  std::function<void()> applied;
-  {
-    std::lock_guard guard(mutex_);
-    fresh = std::move(pendingTls_);
-    applied = std::move(pendingApplied_);
-  }
-  if (fresh) {
-    for (auto& service : services_) service->setTls(fresh);
-  }
-  if (applied) applied();
+  if (!stopping_ && thread_.joinable()) uv_async_send(drainSignal_.get());
 }
 
 void Worker::drain(DrainStarted started, Drained drained) {
@@ -131,15 +121,28 @@ void Worker::onDrainSignal() {
   // libuv may fold several uv_async_send into one call: look at both requests.
   DrainStarted started;
   Drained drained;
+  Drained retired;
   bool begin = false;
+  bool retire = false;
   {
     std::lock_guard guard(mutex_);
     begin = std::exchange(drainRequested_, false);
     started = std::move(pendingStarted_);
     drained = std::move(pendingDrained_);
+    retire = std::exchange(retireRequested_, false);
+    retired = std::move(pendingRetired_);
   }
+  if (retire && !draining_) beginRetire(std::move(retired));
   if (begin && !draining_) beginDrain(std::move(started), std::move(drained));
   if (draining_ && closeRequested_.exchange(false)) closeRemainingNow();
+}
+
+void Worker::beginRetire(Drained retired) {
+  // Counted like a drain, without its timeout: sessions end by themselves (QUIT, the idle and
+  // login timeouts). A drain that follows replaces `drained_` and starts the timeout.
+  drained_ = std::move(retired);
+  servicesRunning_ = services_.size();
+  for (auto& service : services_) service->retire([this] { serviceDrained(); });
 }
 
 void Worker::beginDrain(DrainStarted started, Drained drained) {

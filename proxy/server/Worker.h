@@ -27,14 +27,19 @@ class Worker {
   using DrainStarted = std::function<void(std::size_t active)>;
   using Drained = std::function<void()>;
 
+  // `inherited`: the listening sockets of the worker this one replaces on SIGHUP (empty at
+  // start-up), adopted by listeners on the same address and port.
   Worker(const config::Config& config, SharedServices& shared, int index,
-         std::shared_ptr<const net::TlsServerContext> tls);
+         std::shared_ptr<const net::TlsServerContext> tls,
+         std::vector<ListeningSocket> inherited = {});
   ~Worker();  // stops and joins
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   // Starts the thread; returns once its services listen, or failed to.
   Status start();
+  // What the services listen on, for a successor (SIGHUP). Valid after start() succeeded.
+  const std::vector<ListeningSocket>& listening() const { return listening_; }
 
   // The calls below come from one other thread (main's); they take effect on the worker's loop.
   // Drops every connection at once and ends the thread. Nothing else may be called afterwards.
@@ -46,16 +51,16 @@ class Worker {
   void drain(DrainStarted started, Drained drained);
   // Cuts the drain's wait short (a second signal): what is left is closed now.
   void closeRemaining();
-  // Hands new certificates to the worker; `applied` runs on the worker thread once new
-  // connections use them.
-  void setTls(std::shared_ptr<const net::TlsServerContext> tls, std::function<void()> applied);
+  // A successor took over the listeners (SIGHUP): stop accepting, let every session go on to its
+  // end on this configuration, then `retired` runs on the worker thread. drain() may follow.
+  void retire(Drained retired);
 
  private:
   // Worker thread only.
   Status startServices();
   void onStop();
-  void onReload();
   void onDrainSignal();
+  void beginRetire(Drained retired);
   void beginDrain(DrainStarted started, Drained drained);
   void closeRemainingNow();
   void serviceDrained();
@@ -66,9 +71,10 @@ class Worker {
   int index_;
   uv_loop_t loop_;
   net::UvHandle<uv_async_t> stopSignal_;
-  net::UvHandle<uv_async_t> reloadSignal_;
-  net::UvHandle<uv_async_t> drainSignal_;  // drain() and closeRemaining()
-  std::shared_ptr<const net::TlsServerContext> initialTls_;
+  net::UvHandle<uv_async_t> drainSignal_;  // drain(), retire() and closeRemaining()
+  std::shared_ptr<const net::TlsServerContext> tls_;
+  std::vector<ListeningSocket> inherited_;  // until the services started
+  std::vector<ListeningSocket> listening_;  // written before start() returns
 
   // Only touched on the worker thread.
   std::vector<std::unique_ptr<WorkerService>> services_;
@@ -78,9 +84,9 @@ class Worker {
   Drained drained_;
 
   std::mutex mutex_;  // guards the hand-overs below, between the main and the worker thread
-  std::shared_ptr<const net::TlsServerContext> pendingTls_;
-  std::function<void()> pendingApplied_;
   bool drainRequested_ = false;
+  bool retireRequested_ = false;
+  Drained pendingRetired_;
   DrainStarted pendingStarted_;
   Drained pendingDrained_;
   std::atomic<bool> closeRequested_{false};

@@ -9,11 +9,20 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "lib/common/Result.h"
 #include "lib/net/TlsContext.h"
 
 namespace popgate::server {
+
+// A listening socket, named by what it listens on ("address:port"), handed from one configuration
+// to the next on SIGHUP (net::TcpListener::adopt).
+struct ListeningSocket {
+  std::string where;
+  int fd = -1;
+};
 
 class WorkerService {
  public:
@@ -29,8 +38,12 @@ class WorkerService {
   // The drain's timeout (or a second signal): end what still runs, as far as can be done safely
   // (what is already committed upstream is awaited). `drained` still reports the end.
   virtual void closeRemaining() = 0;
-  // New server certificates (SIGHUP) for new connections; a service without TLS ignores them.
-  virtual void setTls(std::shared_ptr<const net::TlsServerContext> /*tls*/) {}
+  // A newer configuration took over (SIGHUP): stop accepting at once, and let everything that
+  // runs go on, on this configuration, until it ends by itself; then `drained` runs. A drain may
+  // follow (SIGTERM during the wait) and then applies as usual.
+  virtual void retire(std::function<void()> drained) = 0;
+  // The sockets this service listens on, for its successor to adopt. Read after start().
+  virtual std::vector<ListeningSocket> listening() const { return {}; }
 };
 
 }  // namespace popgate::server

@@ -21,8 +21,8 @@ import tls_fixture as tf
 from dovecot_sandbox import ALICE, free_port, tricky_messages
 
 SNI_NAME = "other.example.test"
-RELOADED = "SIGHUP: TLS certificates reloaded"
-RELOAD_FAILED = "SIGHUP: TLS reload failed, keeping the old certificates"
+RELOADED = "SIGHUP: configuration reloaded"
+RELOAD_FAILED = "SIGHUP: configuration not reloaded, the previous one stays"
 
 
 def binary():
