@@ -26,6 +26,10 @@ PACKAGES=(
   libgdbm6 libidn12
   # nginx's mail proxy (tests/integration/test_auth_http_nginx.py): the auth_http reference
   nginx libnginx-mod-mail
+  # the image and the package (scripts/test_container.sh): podman without a Docker daemon (runc:
+  # crun fails on hybrid cgroups), a debian:12 base image from the archive, systemd-analyze
+  podman runc slirp4netns uidmap netavark containernetworking-plugins fuse-overlayfs catatonit
+  debootstrap systemd dpkg-dev
 )
 
 export DEBIAN_FRONTEND=noninteractive
