@@ -30,6 +30,10 @@ PACKAGES=(
   haproxy
   # a real Prometheus server scrapes the admin endpoint (tests/integration/test_metrics.py)
   prometheus
+  # the image and the package (scripts/test_container.sh): podman without a Docker daemon (runc:
+  # crun fails on hybrid cgroups), a debian:12 base image from the archive, systemd-analyze
+  podman runc slirp4netns uidmap netavark containernetworking-plugins fuse-overlayfs catatonit
+  debootstrap systemd dpkg-dev
 )
 
 export DEBIAN_FRONTEND=noninteractive

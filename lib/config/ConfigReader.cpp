@@ -23,6 +23,21 @@ bool ConfigReader::mapping(const YAML::Node& node, const std::string& where,
   return true;
 }
 
+bool ConfigReader::expand(const YAML::Node& node, const std::string& what, std::string& out) {
+  const std::string& text = node.Scalar();
+  if (text.find('$') == std::string::npos) {
+    out = text;
+    return true;
+  }
+  auto expanded = expandEnvironment(text, environment_);
+  if (!expanded) {
+    problem(node, what + ": " + expanded.error().detail);
+    return false;
+  }
+  out = std::move(expanded.value());
+  return true;
+}
+
 void ConfigReader::port(const YAML::Node& node, const std::string& what, int& out) {
   if (scalar(node, what, out) && (out < 1 || out > 65535)) {
     problem(node, what + " must be between 1 and 65535");

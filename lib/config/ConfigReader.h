@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/config/EnvExpansion.h"
+
 namespace popgate::config {
 
 struct ConfigProblem {
@@ -37,11 +39,15 @@ class ConfigReader {
       problem(node, what + " must be a scalar");
       return false;
     }
+    std::string text;
+    if (!expand(node, what, text)) return false;
     try {
-      out = node.as<T>();
+      // Only a value that referred to the environment is converted from its expansion: the
+      // others keep yaml-cpp's own conversion of the node.
+      out = text == node.Scalar() ? node.as<T>() : YAML::Node(text).as<T>();
       return true;
     } catch (const YAML::Exception&) {
-      problem(node, what + " has an invalid value '" + node.Scalar() + "'");
+      problem(node, what + " has an invalid value '" + text + "'");
       return false;
     }
   }
@@ -56,7 +62,15 @@ class ConfigReader {
 
   bool failed() const { return !problems_.empty(); }
 
+  // Where ${NAME} references in values are looked up (lib/config/EnvExpansion.h); the process
+  // environment unless a test says otherwise.
+  void setEnvironment(EnvironmentLookup lookup) { environment_ = std::move(lookup); }
+
  private:
+  // The node's scalar with ${NAME} references expanded; false (and a problem) when one fails.
+  bool expand(const YAML::Node& node, const std::string& what, std::string& out);
+
+  EnvironmentLookup environment_ = processEnvironment;
   std::vector<ConfigProblem>& problems_;
   std::vector<ConfigProblem>& warnings_;
 };

@@ -1,9 +1,12 @@
 // popgate: a POP3 gateway in front of mail stores that no longer speak POP3.
 //   popgate --config FILE         run
 //   popgate --check-config FILE   validate, print each problem with its line, exit non-zero if any
+//   popgate --health-check H:P    exit 0 when a POP3 listener greets with +OK (HEALTHCHECK)
+//   popgate --version
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <uv.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -14,6 +17,7 @@
 #include "backends/builtin/BuiltinBackends.h"
 #include "proxy/config/Config.h"
 #include "proxy/main/Supervisor.h"
+#include "proxy/server/HealthProbe.h"
 #include "proxy/server/LogSetup.h"
 
 namespace {
@@ -64,8 +68,17 @@ int main(int argc, char** argv) {
   auto* runOption = app.add_option("--config", configPath, "Run with this configuration file");
   auto* checkOption =
       app.add_option("--check-config", checkPath, "Validate this configuration file and exit");
-  runOption->excludes(checkOption);
+  std::string probeTarget;
+  auto* probeOption = app.add_option("--health-check", probeTarget,
+                                     "Exit 0 if the POP3 listener at HOST:PORT greets with +OK");
+  runOption->excludes(checkOption)->excludes(probeOption);
+  checkOption->excludes(probeOption);
+  app.set_version_flag("--version",
+                       std::string("popgate " POPGATE_VERSION " (" POPGATE_REVISION ")\nlibuv ") +
+                           uv_version_string());
   CLI11_PARSE(app, argc, argv);
+
+  if (!probeTarget.empty()) return popgate::server::runHealthCheck(probeTarget);
 
   if (!checkPath.empty()) {
     LoadedConfig loaded = popgate::config::loadConfigFile(checkPath, registry);

@@ -153,5 +153,58 @@ class WorkersTest(pf.GatewayTestCase):
             self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
 
 
+@unittest.skipIf(pf.SELFTEST, "checks popgate's own command line")
+class EnvironmentAndHealthTest(pf.GatewayTestCase):
+    """The container's needs, on a plain process: ${NAME} values read from the environment,
+    `--health-check HOST:PORT` (the image's HEALTHCHECK) and `--version`."""
+
+    @classmethod
+    def seed_mail(cls):
+        cls.sandbox.seed(*ALICE, [b"Subject: env\r\n\r\nfrom the environment\r\n"])
+
+    @classmethod
+    def gateway_config(cls):
+        os.environ["POPGATE_TEST_IMAP_PORT"] = str(cls.sandbox.imap_port)
+        config = pf.base_config(0, free_port())
+        config["backends"]["local"]["port"] = "${POPGATE_TEST_IMAP_PORT}"
+        config["backends"]["local"]["mailbox"] = "${POPGATE_TEST_UNSET_MAILBOX:-INBOX}"
+        return config
+
+    def health_check(self, target):
+        return subprocess.run([os.environ["POPGATE_BIN"], "--health-check", target],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_values_come_from_the_environment(self):
+        conn = self.gateway_session(*ALICE)
+        self.assertEqual(conn.cmd("STAT")[:6], b"+OK 1 ")
+        self.assertEqual(conn.cmd("QUIT")[:3], b"+OK")
+
+    def test_an_unset_variable_is_an_error_with_its_line(self):
+        code, out = check(VALID.replace("host: 127.0.0.1", "host: ${POPGATE_TEST_NOT_SET}"))
+        self.assertEqual(code, 1)
+        self.assertIn("FILE:10: error: backend host: environment variable POPGATE_TEST_NOT_SET is not set",
+                      out)
+
+    def test_health_check_passes_on_a_greeting_and_fails_without_a_listener(self):
+        before = len(self.gateway.log_text())
+        healthy = self.health_check(f"127.0.0.1:{self.port}")
+        self.assertEqual(healthy.returncode, 0, healthy.stderr)
+        down = self.health_check(f"127.0.0.1:{free_port()}")
+        self.assertEqual(down.returncode, 1)
+        self.assertIn("unhealthy:", down.stderr)
+        bad = self.health_check("no-port")
+        self.assertEqual(bad.returncode, 2)
+        # The probe said QUIT and waited for its answer: no reset in popgate's log.
+        probe_lines = self.gateway.log_text()[before:]
+        self.assertIn("connected", probe_lines)
+        self.assertNotIn("connection error", probe_lines)
+
+    def test_version_names_the_release(self):
+        out = subprocess.run([os.environ["POPGATE_BIN"], "--version"], capture_output=True,
+                             text=True, timeout=30)
+        self.assertEqual(out.returncode, 0)
+        self.assertRegex(out.stdout, r"^popgate \d+\.\d+\.\d+ \(\S+\)\nlibuv \d")
+
+
 if __name__ == "__main__":
     unittest.main()
