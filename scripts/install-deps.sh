@@ -26,6 +26,8 @@ PACKAGES=(
   libgdbm6 libidn12
   # nginx's mail proxy (tests/integration/test_auth_http_nginx.py): the auth_http reference
   nginx libnginx-mod-mail
+  # scripts/deep_checks.sh: memcheck of popgate under the integration tests (TSan comes with g++)
+  valgrind
 )
 
 export DEBIAN_FRONTEND=noninteractive
