@@ -17,37 +17,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-jobs="$(nproc)"
+source scripts/phases.sh
 checks=("$@")
 [ ${#checks[@]} -gt 0 ] || checks=(tsan valgrind)
-# Modules that exercise sessions, TLS, limits and the drain without multi-minute payloads.
+# Modules that exercise sessions, deletion, TLS, logging and the limits, each a few minutes.
 valgrind_modules=(${VALGRIND_MODULES:-test_delete test_sdps test_log test_login_limits test_tls})
 
-timings=()
-report() {
-  local status=$?
-  [ ${#timings[@]} -eq 0 ] || printf '%s\n' "== deep check timings" "${timings[@]}"
-  return "$status"
-}
-trap report EXIT
-phase() {
-  local name="$1" start=$SECONDS
-  shift
-  echo "== $name"
-  "$@"
-  timings+=("$(printf '%5d s  %s' $((SECONDS - start)) "$name")")
-}
-build() {
-  local dir="$1"
-  shift
-  local generator=()
-  [ -f "$dir/CMakeCache.txt" ] || generator=(-G Ninja)
-  cmake -S . -B "$dir" "${generator[@]}" -DPOPGATE_WERROR=ON "$@"
-  cmake --build "$dir" -j"$jobs"
-}
-
 run_tsan() {
-  # -O1: a tenth of -O0's run time under TSan, and still exact stacks.
+  # -O1: much faster under TSan than -O0, and the stacks stay readable.
   phase "build: ThreadSanitizer (GCC, -O1)" build build-tsan -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DPOPGATE_TSAN=ON -DPOPGATE_BENCH=OFF
   # Every report goes to a file of its own (the tests would only show one under a failure);
