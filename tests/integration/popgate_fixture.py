@@ -172,9 +172,14 @@ class Popgate:
             self.proc = subprocess.Popen([binary, "--config", self.config_path],
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          preexec_fn=dovecot_sandbox.die_with_parent)
-        if not wait_for_port(self.port, START_TIMEOUT_S, host=HOST, proc=self.proc):
-            self.stop()
-            raise RuntimeError(f"popgate did not listen on {self.port}:\n{self.log_text()}")
+        # Every loopback listener, not only the first: a slow start (valgrind, TSan) opens them
+        # one by one.
+        ports = [listener["port"] for listener in config["listeners"]
+                 if listener.get("address") == HOST]
+        for port in ports:
+            if not wait_for_port(port, START_TIMEOUT_S, host=HOST, proc=self.proc):
+                self.stop()
+                raise RuntimeError(f"popgate did not listen on {port}:\n{self.log_text()}")
         return self
 
     def stop(self):
