@@ -66,13 +66,12 @@ EOF
   chmod +x "$dir/popgate"
   # Valgrind is 20-50 times slower: popgate gets 30 s to exit on SIGTERM, so that it ends
   # by itself and valgrind writes its leak report.
-  (
-    cd tests/integration
-    for module in "${valgrind_modules[@]}"; do
-      phase "tests: valgrind memcheck, $module" env POPGATE_BIN="$dir/popgate" \
-        POPGATE_KILL_AFTER_S=30 /usr/bin/python3 -m unittest "$module"
-    done
-  )
+  pushd tests/integration >/dev/null  # not a subshell: the phases' timings must stay
+  for module in "${valgrind_modules[@]}"; do
+    phase "tests: valgrind memcheck, $module" env POPGATE_BIN="$dir/popgate" \
+      POPGATE_KILL_AFTER_S=30 /usr/bin/python3 -m unittest "$module"
+  done
+  popd >/dev/null
   # The tests see a session's bytes, not popgate's exit code: the logs are the verdict.
   local bad
   bad="$(grep -L "ERROR SUMMARY: 0 errors" "$dir"/valgrind.*.log || true)"
