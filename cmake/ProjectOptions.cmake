@@ -26,6 +26,10 @@ elseif(POPGATE_SANITIZE)
                                                       -fno-omit-frame-pointer
                                                       -fno-sanitize-recover=undefined)
   target_link_options(popgate_sanitizers INTERFACE -fsanitize=address,undefined)
+elseif(POPGATE_TSAN)
+  # Data races between the worker threads and the state they share (limits, locks, caches).
+  target_compile_options(popgate_sanitizers INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(popgate_sanitizers INTERFACE -fsanitize=thread)
 endif()
 
 add_library(popgate_options INTERFACE)

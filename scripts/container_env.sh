@@ -7,7 +7,8 @@ mkdir -p "$POPGATE_CONTAINER_STATE"
 # crun fails on hybrid cgroups and the default ulimits exceed the sandbox's hard limits.
 nofile_hard="$(ulimit -Hn)"
 nproc_hard="$(ulimit -Hu)"
-[ "$nproc_hard" = unlimited ] && nproc_hard=1048576
+# runc may not raise RLIMIT_NPROC to the hard limit itself here: 32768 is plenty for popgate.
+if [ "$nproc_hard" = unlimited ] || [ "$nproc_hard" -gt 32768 ]; then nproc_hard=32768; fi
 cat >"$POPGATE_CONTAINER_STATE/containers.conf" <<CONF
 [containers]
 default_ulimits = ["nofile=${nofile_hard}:${nofile_hard}", "nproc=${nproc_hard}:${nproc_hard}"]

@@ -34,6 +34,8 @@ PACKAGES=(
   # crun fails on hybrid cgroups), a debian:12 base image from the archive, systemd-analyze
   podman runc slirp4netns uidmap netavark containernetworking-plugins fuse-overlayfs catatonit
   debootstrap systemd dpkg-dev
+  # scripts/deep_checks.sh: memcheck of popgate under the integration tests (TSan comes with g++)
+  valgrind
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -11,37 +11,7 @@ cd "$(dirname "$0")/.."
 
 if [ "${POPGATE_SKIP_DEPS:-0}" != "1" ]; then bash scripts/install-deps.sh; fi
 
-jobs="$(nproc)"
-timings=()
-report() {
-  local status=$?
-  if [ ${#timings[@]} -gt 0 ]; then
-    echo "== phase timings"
-    printf '%s\n' "${timings[@]}"
-  fi
-  return "$status"
-}
-trap report EXIT
-# phase NAME COMMAND...: runs COMMAND and records how long it took.
-phase() {
-  local name="$1" start=$SECONDS
-  shift
-  echo "== $name"
-  "$@"
-  timings+=("$(printf '%5d s  %s' $((SECONDS - start)) "$name")")
-}
-# configure DIR ARGS...: Ninja for a new build directory; an existing one keeps its generator.
-configure() {
-  local dir="$1"
-  shift
-  local generator=()
-  if [ ! -f "$dir/CMakeCache.txt" ]; then generator=(-G Ninja); fi
-  cmake -S . -B "$dir" "${generator[@]}" -DPOPGATE_WERROR=ON "$@"
-}
-build() {
-  configure "$@"
-  cmake --build "$1" -j"$jobs"
-}
+source scripts/phases.sh
 # Every target (popgate, the unit tests, the replay targets, the load generator) with Clang too.
 build_clang() {
   CXX=clang++ build build-clang -DCMAKE_BUILD_TYPE=Release

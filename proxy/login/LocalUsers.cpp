@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
+#include <utility>
 
 #include "lib/common/FileText.h"
 #include "lib/common/LogText.h"
@@ -196,7 +197,11 @@ Status LocalUsers::reload() {
     return table.error();
   }
   std::size_t count = table.value()->users.size();
-  table_.store(std::move(table.value()));
+  std::shared_ptr<const Table> old;  // the last owner of the old table frees it, not under the lock
+  {
+    std::lock_guard replacing(tableMutex_);
+    old = std::exchange(table_, std::move(table.value()));
+  }
   spdlog::info("passwd-file {}: {} users", path_, count);
   return Ok{};
 }

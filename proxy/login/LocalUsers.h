@@ -1,8 +1,9 @@
 #pragma once
 // The `local` login mode's user table (issue 11): a Dovecot passwd-file (PasswdFile.h) loaded
-// once and shared by every worker thread. Readers take a snapshot of the current table (an
-// atomically swapped shared_ptr<const Table>), so reload() never blocks a login and a check
-// in flight finishes against the table it started with.
+// once and shared by every worker thread. Readers take a snapshot of the current table (a
+// shared_ptr<const Table> copied or swapped under a lock held for nothing else), so reload()
+// never blocks a login for longer than that, and a check in flight finishes against the table
+// it started with.
 //
 // check() contract (as Authenticator's): `done` fires from the caller's loop, never from inside
 // check(), exactly once, unless the returned Pending is destroyed first; then `done` never
@@ -20,7 +21,6 @@
 
 #include <uv.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -61,10 +61,18 @@ class LocalUsers {
   explicit LocalUsers(std::string path, std::shared_ptr<const Table> table);
 
  private:
-  std::shared_ptr<const Table> snapshot() const { return table_.load(); }
+  std::shared_ptr<const Table> snapshot() const {
+    std::lock_guard lock(tableMutex_);
+    return table_;
+  }
 
   std::string path_;
-  std::atomic<std::shared_ptr<const Table>> table_;
+  // Not std::atomic<std::shared_ptr>: GCC 12's load() releases its internal lock with relaxed
+  // order, a data race with the next store() (ThreadSanitizer, scripts/deep_checks.sh). The
+  // mutex is held only to copy or replace the pointer, never while a file is read or a hash
+  // checked.
+  mutable std::mutex tableMutex_;
+  std::shared_ptr<const Table> table_;
   std::mutex reloading_;  // one reload at a time; readers never take it
 };
 

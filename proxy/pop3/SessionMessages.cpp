@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "lib/common/Ascii.h"
 #include "proxy/pop3/Arguments.h"
 #include "proxy/pop3/ErrorReply.h"
@@ -71,13 +73,20 @@ void Session::continueListing() {
   // costs one slice of memory whatever the mailbox's size, and a client that stops reading
   // holds up only itself (until the idle timeout).
   constexpr std::size_t kSlice = 16 * 1024;
+  // Reserved for what is left to list, not a whole slice: the output queue keeps each string
+  // with its capacity, and 100,000 pipelined LISTs of a small mailbox must not queue a slice
+  // each (measured: 33 MB where the replies were 2 MB).
+  auto reserveFor = [this](std::string& out) {
+    std::size_t left = messages_.size() - listing_->next;
+    out.reserve(std::min(kSlice + 128, left * 24 + 8));
+  };
   std::string out;
-  out.reserve(kSlice + 128);
+  reserveFor(out);
   while (listing_->next < messages_.size()) {
     if (out.size() >= kSlice) {
       sink_.send(std::exchange(out, {}));
       if (sink_.congested()) return;
-      out.reserve(kSlice + 128);
+      reserveFor(out);
     }
     std::size_t i = listing_->next++;
     if (deleted_[i]) continue;

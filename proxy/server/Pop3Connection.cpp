@@ -49,6 +49,7 @@ void Pop3Connection::start() {
     spdlog::debug("{}: refused: {}", peer_, refusal_);  // a flood must not flood the log too
     stream_->write("-ERR [SYS/TEMP] " + refusal_ + "\r\n");
     stream_->closeAfterFlush();
+    dropAfterLinger(kCloseLinger);  // a refused client gets no more time than a timed-out one
     return;
   }
   spdlog::debug("{}: connected to {}", peer_, listener_);
@@ -61,7 +62,7 @@ void Pop3Connection::start() {
     outcome_ = "timeout";
     spdlog::info("{}: no login within {} s", peer_,
                  std::chrono::duration_cast<std::chrono::seconds>(loginTimeout_).count());
-    session_.onIdleTimeout();
+    closeTimedOut();
   });
 }
 
@@ -71,8 +72,15 @@ void Pop3Connection::touch() {
     outcome_ = "timeout";
     spdlog::info("{}: autologout after {} s idle", peer_,
                  std::chrono::duration_cast<std::chrono::seconds>(idleTimeout_).count());
-    session_.onIdleTimeout();
+    closeTimedOut();
   });
+}
+
+void Pop3Connection::closeTimedOut() {
+  // Its time is up already: what it has not taken by now (the rest of a RETR it stopped
+  // reading) is not worth another autologout period.
+  lingerBounded_ = true;
+  session_.onIdleTimeout();
 }
 
 void Pop3Connection::shutdown(bool now) {
@@ -81,7 +89,7 @@ void Pop3Connection::shutdown(bool now) {
   lingerBounded_ = lingerBounded_ || now;
   if (released_) return;
   if (session_.state() == pop3::Session::State::Closed) {
-    if (now) dropAfterLinger();  // closed before, and still flushing to its client
+    if (now) dropAfterLinger(kCloseLinger);  // closed before, and still flushing to its client
     return;
   }
   const char* before = std::exchange(outcome_, "shutdown");
@@ -93,14 +101,16 @@ void Pop3Connection::shutdown(bool now) {
   }
 }
 
-void Pop3Connection::dropAfterLinger() {
+void Pop3Connection::dropAfterLinger(std::chrono::milliseconds linger) {
+  uint64_t deadline = uv_now(loop_) + static_cast<uint64_t>(linger.count());
   if (!linger_) linger_ = std::make_unique<net::Timer>(loop_);
-  if (linger_->active()) return;
-  linger_->start(kCloseLinger, [this] {
+  if (linger_->active() && lingerDeadline_ <= deadline) return;  // only ever shortened
+  lingerDeadline_ = deadline;
+  linger_->start(linger, [this, linger] {
     LogScope scope = enter();
     if (released_) return;
-    spdlog::info("{}: dropped: the client did not take the rest within {} s of the shutdown", peer_,
-                 kCloseLinger.count());
+    spdlog::info("{}: dropped: the client did not take the rest within {} s of the close", peer_,
+                 std::chrono::duration_cast<std::chrono::seconds>(linger).count());
     released();
   });
 }
@@ -133,7 +143,7 @@ void Pop3Connection::close() {
   idleTimer_.stop();
   loginTimer_.stop();
   stream_->closeAfterFlush();
-  if (lingerBounded_) dropAfterLinger();
+  dropAfterLinger(lingerBounded_ ? std::chrono::milliseconds(kCloseLinger) : idleTimeout_);
 }
 
 void Pop3Connection::startTls() {

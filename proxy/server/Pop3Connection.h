@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -63,13 +64,16 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
   void onClosed(Status reason) override;
 
   void touch();
-  void dropAfterLinger();
+  void closeTimedOut();
+  void dropAfterLinger(std::chrono::milliseconds linger);
   void released();  // logs the end and hands the connection back to its server
   LogScope enter() const { return LogScope(log_); }
 
-  // Once the drain's timeout passed, a closing connection waits this long for its client to
-  // take what is queued (closeAfterFlush waits for the kernel to accept it all), then is
-  // dropped: a reader that stopped reading must not keep the process alive.
+  // A closing connection waits for its client to take what is queued (closeAfterFlush waits
+  // for the kernel to accept it all), but not forever: a client that stopped reading would
+  // hold its connection slot and up to kHighWater of output. It gets the autologout time
+  // (RFC 1939 §3), or this long once the drain's timeout passed or it was closed for idling
+  // already: a reader that stopped reading must not keep the process alive.
   static constexpr std::chrono::seconds kCloseLinger{5};
 
   uv_loop_t* loop_;
@@ -90,8 +94,9 @@ class Pop3Connection final : private pop3::SessionSink, private net::StreamHandl
   const char* outcome_ = nullptr;  // how it ended, once known (popgate_sessions_total)
   bool released_ = false;
   bool draining_ = false;
-  bool lingerBounded_ = false;          // the drain's timeout passed
-  std::unique_ptr<net::Timer> linger_;  // only on connections closed after the timeout
+  bool lingerBounded_ = false;          // the drain's timeout passed, or a timeout closed it
+  std::unique_ptr<net::Timer> linger_;  // only on closing connections
+  uint64_t lingerDeadline_ = 0;         // uv_now() when linger_ drops the connection
   SessionInstruments instruments_;      // the session's login services: metrics and log context
   pop3::Session session_;  // last: destroyed first, while the stream it writes to still exists
 };

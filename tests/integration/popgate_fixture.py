@@ -30,7 +30,8 @@ SELFTEST = os.environ.get("POPGATE_SELFTEST") == "1"
 # (ctest -j2, the ASan build, Dovecot's own processes) can take seconds where an idle one takes
 # milliseconds, and a long bound costs nothing when the wait succeeds.
 START_TIMEOUT_S = 60
-KILL_AFTER_S = 5
+# scripts/deep_checks.sh gives popgate under valgrind or TSan longer to exit by itself.
+KILL_AFTER_S = float(os.environ.get("POPGATE_KILL_AFTER_S", "5"))
 
 # Every secret a test gives popgate (passwords, tokens, digests, AUTH payloads): no popgate log
 # may contain one, raw or in the log's escaped form, at any level. Popgate.stop() checks its log
@@ -133,10 +134,11 @@ def read_body_slowly(conn, expected, slow_bytes=16 * 1024 * 1024):
 
 
 def sanitized(pid):
-    """True if the process runs with AddressSanitizer: its allocator keeps freed memory in a
-    quarantine, so its RSS says little about popgate's own buffers."""
+    """True if the process runs with AddressSanitizer (its allocator keeps freed memory in a
+    quarantine) or ThreadSanitizer (its allocator and shadow memory): its RSS then says little
+    about popgate's own buffers."""
     with open(f"/proc/{pid}/maps") as f:
-        return any("libasan" in line for line in f)
+        return any("libasan" in line or "libtsan" in line for line in f)
 
 
 class Popgate:
@@ -156,6 +158,8 @@ class Popgate:
         config = dict(self.config)
         config.setdefault("limits", {"failed_logins": {"first_delay_ms": 0, "refuse_after": 0}})
         config.setdefault("log", {"level": "trace"})
+        if os.environ.get("POPGATE_WORKERS"):  # scripts/deep_checks.sh: TSan with 4 loops
+            config.setdefault("workers", int(os.environ["POPGATE_WORKERS"]))
         with open(self.config_path, "w", encoding="utf-8") as f:
             f.write(to_yaml(config))
         if SELFTEST:
@@ -168,9 +172,14 @@ class Popgate:
             self.proc = subprocess.Popen([binary, "--config", self.config_path],
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          preexec_fn=dovecot_sandbox.die_with_parent)
-        if not wait_for_port(self.port, START_TIMEOUT_S, host=HOST, proc=self.proc):
-            self.stop()
-            raise RuntimeError(f"popgate did not listen on {self.port}:\n{self.log_text()}")
+        # Every loopback listener, not only the first: a slow start (valgrind, TSan) opens them
+        # one by one.
+        ports = [listener["port"] for listener in config["listeners"]
+                 if listener.get("address") == HOST]
+        for port in ports:
+            if not wait_for_port(port, START_TIMEOUT_S, host=HOST, proc=self.proc):
+                self.stop()
+                raise RuntimeError(f"popgate did not listen on {port}:\n{self.log_text()}")
         return self
 
     def stop(self):

@@ -37,8 +37,9 @@ def fetchmail_form(raw):
 
 
 def fetchmail_normalise(delivered):
-    """The garbage byte after fetchmail's NUL becomes '?' (the corpus has no NUL bytes)."""
-    return re.sub(rb"\x00.\n", b"\x00?\n", delivered, flags=re.S)
+    """The garbage byte after fetchmail's NUL becomes '?' (the corpus has no NUL bytes). It is
+    sometimes missing (seen under load and under valgrind): NUL then LF becomes the same."""
+    return re.sub(rb"\x00.?\n", b"\x00?\n", delivered, flags=re.S)
 
 
 def getmail_form(raw):
