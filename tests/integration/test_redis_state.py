@@ -1,0 +1,174 @@
+"""`state: redis`: two popgate replicas share the mailbox locks through a real redis-server
+(started here on a free port, its own dir, no persistence, a password).
+
+- one session per mailbox across replicas: a second login through the other gets [IN-USE];
+- a replica killed with SIGKILL mid-session deletes nothing upstream (no QUIT, no commit) and
+  its lease expires (lease_s: 2): the user logs in again through the other replica;
+- Redis stopped: a new login gets [SYS/TEMP], while a session already in progress goes on and
+  its QUIT commits (deletion by UID stays safe without the lease).
+"""
+
+import os
+import signal
+import subprocess
+import time
+
+import popgate_fixture as pf
+from dovecot_sandbox import ALICE, BOB, die_with_parent, free_port
+from portwait import wait_for_port
+
+REDIS_PASSWORD = "redis-test-secret"
+COUNT = 3
+LEASE_S = 2
+RETRY_S = 30  # bound on waiting for a lease to expire or a replica to reconnect
+
+
+def message(n):
+    return (b"From: a@example.net\r\nTo: alice@example.org\r\nSubject: redis %d\r\n"
+            b"Message-ID: <redis-%d@popgate.test>\r\n\r\nbody %d\r\n" % (n, n, n))
+
+
+class RedisServer:
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", pf.HOST, "--port", str(self.port), "--dir", self.dir,
+             "--save", "", "--appendonly", "no", "--requirepass", REDIS_PASSWORD,
+             "--logfile", os.path.join(self.dir, "redis.log")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
+        if not wait_for_port(self.port, pf.START_TIMEOUT_S, host=pf.HOST, proc=self.proc):
+            raise RuntimeError("redis-server did not start")
+        return self
+
+    def stop(self):
+        proc, self.proc = self.proc, None
+        if proc and proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
+
+
+def login_when_available(port, user, password):
+    """A logged-in RawPop3, retrying [IN-USE] (a lease not yet expired) and [SYS/TEMP] (a replica
+    reconnecting to Redis) for a bounded time."""
+    deadline = time.monotonic() + RETRY_S
+    while True:
+        conn = pf.RawPop3(port)
+        reply = conn.login(user, password)
+        if reply.startswith(b"+OK"):
+            return conn
+        conn.close()
+        retry = reply.startswith(b"-ERR [IN-USE]") or reply.startswith(b"-ERR [SYS/TEMP]")
+        if not retry or time.monotonic() > deadline:
+            raise AssertionError(f"login as {user} failed: {reply!r}")
+        time.sleep(0.1)
+
+
+class RedisStateTest(pf.GatewayTestCase):
+    redis = None
+
+    @classmethod
+    def setUpClass(cls):
+        pf.add_secret(REDIS_PASSWORD)
+        super().setUpClass()
+        try:
+            cls.other = cls.start_gateway(cls.replica_config())
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        if cls.redis:
+            cls.redis.stop()
+
+    @classmethod
+    def replica_config(cls):
+        if cls.redis is None:
+            cls.redis = RedisServer(cls.workdir).start()
+            with open(os.path.join(cls.workdir, "redis.password"), "w") as f:
+                f.write(REDIS_PASSWORD + "\n")
+        config = pf.base_config(cls.sandbox.imap_port, free_port())
+        config["state"] = {"type": "redis", "address": pf.HOST, "port": cls.redis.port,
+                           "key_prefix": "popgate-test:", "lease_s": LEASE_S,
+                           "connect_timeout_s": 2,
+                           "password_file": os.path.join(cls.workdir, "redis.password")}
+        return config
+
+    @classmethod
+    def gateway_config(cls):
+        return cls.replica_config()
+
+    def setUp(self):
+        if self.redis.proc is None:
+            self.redis.start()
+        for user in (ALICE, BOB):
+            self.sandbox.clear(user[0])
+            self.sandbox.seed(*user, [message(n) for n in range(1, COUNT + 1)])
+        # Both replicas connected (again) and no lease left by an earlier test.
+        for gw in (self.gateway, self.other):
+            self.quit(login_when_available(gw.port, *ALICE))
+
+    def quit(self, conn):
+        try:
+            self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
+        finally:
+            conn.close()
+
+    def upstream_count(self, user):
+        conn = self.sandbox.imap(user[0])
+        try:
+            typ, data = conn.select("INBOX")
+            self.assertEqual(typ, "OK")
+            return int(data[0])
+        finally:
+            conn.logout()
+
+    def test_second_login_through_the_other_replica_is_in_use(self):
+        first = self.connect(self.gateway.port)
+        self.assertTrue(first.login(*ALICE).startswith(b"+OK"))
+        second = self.connect(self.other.port)
+        self.assertTrue(second.login(*ALICE).startswith(b"-ERR [IN-USE]"))
+        # Another mailbox is not locked by it.
+        bob = self.connect(self.other.port)
+        self.assertTrue(bob.login(*BOB).startswith(b"+OK"))
+        self.assertTrue(bob.cmd("QUIT").startswith(b"+OK"))
+        self.assertTrue(first.cmd("QUIT").startswith(b"+OK"))
+        # Released at QUIT (asynchronously: the release is on its way to Redis).
+        self.quit(login_when_available(self.other.port, *ALICE))
+
+    def test_killed_replica_deletes_nothing_and_its_lease_expires(self):
+        victim = self.start_gateway(self.replica_config(), name="victim")
+        conn = self.connect(victim.port)
+        self.assertTrue(conn.login(*ALICE).startswith(b"+OK"))
+        self.assertTrue(conn.cmd("DELE 1").startswith(b"+OK"))
+        victim.proc.send_signal(signal.SIGKILL)
+        victim.proc.wait()
+        self.assertEqual(self.upstream_count(ALICE), COUNT)
+        after = login_when_available(self.other.port, *ALICE)
+        self.addCleanup(after.close)
+        self.assertTrue(after.cmd("STAT").startswith(b"+OK %d " % COUNT))
+        self.assertTrue(after.cmd("QUIT").startswith(b"+OK"))
+
+    def test_redis_stopped_refuses_new_logins_and_lets_a_session_finish(self):
+        session = self.connect(self.gateway.port)
+        self.assertTrue(session.login(*ALICE).startswith(b"+OK"))
+        self.assertTrue(session.cmd("DELE 1").startswith(b"+OK"))
+        self.redis.stop()
+        newcomer = self.connect(self.other.port)
+        self.assertTrue(newcomer.login(*BOB).startswith(b"-ERR [SYS/TEMP]"))
+        self.assertTrue(session.cmd("STAT").startswith(b"+OK"))
+        self.assertTrue(session.cmd("QUIT").startswith(b"+OK"))
+        self.assertEqual(self.upstream_count(ALICE), COUNT - 1)
+        self.assertIn("login bob refused: redis", self.other.log_text())
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
