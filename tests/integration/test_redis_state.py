@@ -4,6 +4,7 @@
 - one session per mailbox across replicas: a second login through the other gets [IN-USE];
 - a replica killed with SIGKILL mid-session deletes nothing upstream (no QUIT, no commit) and
   its lease expires (lease_s: 2): the user logs in again through the other replica;
+- Redis paused (SIGSTOP): a login gets [SYS/TEMP] once connect_timeout_s has passed;
 - Redis stopped: a new login gets [SYS/TEMP], while a session already in progress goes on and
   its QUIT commits (deletion by UID stays safe without the lease).
 """
@@ -155,6 +156,17 @@ class RedisStateTest(pf.GatewayTestCase):
         self.addCleanup(after.close)
         self.assertTrue(after.cmd("STAT").startswith(b"+OK %d " % COUNT))
         self.assertTrue(after.cmd("QUIT").startswith(b"+OK"))
+
+    def test_a_redis_that_does_not_answer_is_a_temporary_failure(self):
+        # SIGSTOP: the connection stays open but nothing answers, so only popgate's own bound
+        # (connect_timeout_s) ends the wait.
+        os.kill(self.redis.proc.pid, signal.SIGSTOP)
+        try:
+            conn = self.connect(self.other.port)
+            self.assertTrue(conn.login(*BOB).startswith(b"-ERR [SYS/TEMP]"))
+        finally:
+            os.kill(self.redis.proc.pid, signal.SIGCONT)
+        self.assertIn("unavailable (a command timed out)", self.other.log_text())
 
     def test_redis_stopped_refuses_new_logins_and_lets_a_session_finish(self):
         session = self.connect(self.gateway.port)
