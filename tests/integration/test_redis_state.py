@@ -35,12 +35,20 @@ class RedisServer:
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
         self.proc = None
+        self.log_path = os.path.join(self.dir, "redis.log")
+
+    def log_text(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return "(no redis log)"
 
     def start(self):
         self.proc = subprocess.Popen(
             ["redis-server", "--bind", pf.HOST, "--port", str(self.port), "--dir", self.dir,
              "--save", "", "--appendonly", "no", "--requirepass", REDIS_PASSWORD,
-             "--logfile", os.path.join(self.dir, "redis.log")],
+             "--logfile", self.log_path],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=die_with_parent)
         if not wait_for_port(self.port, pf.START_TIMEOUT_S, host=pf.HOST, proc=self.proc):
@@ -71,28 +79,16 @@ def login_when_available(port, user, password):
 
 
 class RedisStateTest(pf.GatewayTestCase):
-    redis = None
+    redis = None  # started with the first replica, stopped with the gateways (tearDownClass)
+    other = None  # the second replica
 
     @classmethod
-    def setUpClass(cls):
-        pf.add_secret(REDIS_PASSWORD)
-        super().setUpClass()
-        try:
-            cls.other = cls.start_gateway(cls.replica_config())
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        if cls.redis:
-            cls.redis.stop()
-
-    @classmethod
-    def replica_config(cls):
+    def gateway_config(cls):
+        """Every replica's: state: redis on the class's redis-server."""
         if cls.redis is None:
+            pf.add_secret(REDIS_PASSWORD)
             cls.redis = RedisServer(cls.workdir).start()
+            cls.gateways.append(cls.redis)
             with open(os.path.join(cls.workdir, "redis.password"), "w") as f:
                 f.write(REDIS_PASSWORD + "\n")
         config = pf.base_config(cls.sandbox.imap_port, free_port())
@@ -102,13 +98,11 @@ class RedisStateTest(pf.GatewayTestCase):
                            "password_file": os.path.join(cls.workdir, "redis.password")}
         return config
 
-    @classmethod
-    def gateway_config(cls):
-        return cls.replica_config()
-
     def setUp(self):
         if self.redis.proc is None:
             self.redis.start()
+        if self.other is None:
+            type(self).other = self.start_gateway(self.gateway_config())
         for user in (ALICE, BOB):
             self.sandbox.clear(user[0])
             self.sandbox.seed(*user, [message(n) for n in range(1, COUNT + 1)])
@@ -145,7 +139,7 @@ class RedisStateTest(pf.GatewayTestCase):
         self.quit(login_when_available(self.other.port, *ALICE))
 
     def test_killed_replica_deletes_nothing_and_its_lease_expires(self):
-        victim = self.start_gateway(self.replica_config(), name="victim")
+        victim = self.start_gateway(self.gateway_config(), name="victim")
         conn = self.connect(victim.port)
         self.assertTrue(conn.login(*ALICE).startswith(b"+OK"))
         self.assertTrue(conn.cmd("DELE 1").startswith(b"+OK"))
