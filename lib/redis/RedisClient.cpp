@@ -75,10 +75,6 @@ RedisClient::~RedisClient() {
   if (context_) redisAsyncFree(std::exchange(context_, nullptr));
 }
 
-bool RedisClient::connected() const {
-  return ready_;
-}
-
 void RedisClient::connect() {
   redisAsyncContext* context = redisAsyncConnect(settings_.address.c_str(), settings_.port);
   if (!context) return lost("cannot allocate a connection");
@@ -112,7 +108,6 @@ void RedisClient::onConnect(const redisAsyncContext* context, int status) {
     return self->lost(context->errstr);
   }
   self->connectTimer_.stop();
-  self->ready_ = true;
   self->backoff_ = std::chrono::milliseconds(100);
   spdlog::info("redis {}:{} connected", self->settings_.address, self->settings_.port);
 }
@@ -141,7 +136,6 @@ void RedisClient::drop(const std::string& why) {
 
 void RedisClient::lost(const std::string& why) {
   if (destroying_) return;
-  ready_ = false;
   spdlog::warn("redis {}:{} unavailable ({}), next attempt in {} ms", settings_.address,
                settings_.port, why, backoff_.count());
   connectTimer_.start(backoff_, [this] { connect(); });

@@ -57,7 +57,6 @@ class RedisClient {
   RedisClient& operator=(const RedisClient&) = delete;
 
   [[nodiscard]] Pending command(std::vector<std::string> argv, Done done);
-  bool connected() const;
 
   struct Request;  // one command in flight (public for hiredis's C callbacks)
 
@@ -76,7 +75,6 @@ class RedisClient {
   net::LoopExecutor executor_;
   net::Timer connectTimer_;  // the connect timeout, then the backoff before the next attempt
   redisAsyncContext* context_ = nullptr;
-  bool ready_ = false;  // connected (and AUTH sent)
   bool destroying_ = false;
   std::chrono::milliseconds backoff_{100};
   std::uint64_t nextId_ = 1;

@@ -1,5 +1,6 @@
 """`state: redis`: two popgate replicas share the mailbox locks through a real redis-server
-(started here on a free port, its own dir, no persistence, a password).
+(started here on a free port, its own dir, no persistence, a password), addressed directly and
+through a real HAProxy (roundrobin, send-proxy-v2).
 
 - one session per mailbox across replicas: a second login through the other gets [IN-USE];
 - a replica killed with SIGKILL mid-session deletes nothing upstream (no QUIT, no commit) and
@@ -78,9 +79,46 @@ def login_when_available(port, user, password):
         time.sleep(0.1)
 
 
+class RoundRobin:
+    """A real HAProxy (TCP mode, roundrobin, send-proxy-v2) in front of the replicas."""
+
+    def __init__(self, workdir, targets):
+        self.port = free_port()
+        self.config = os.path.join(workdir, "haproxy.cfg")
+        self.log_path = os.path.join(workdir, "haproxy.log")
+        lines = ["global", "  maxconn 100", "defaults", "  mode tcp", "  timeout connect 10s",
+                 "  timeout client 120s", "  timeout server 120s", "frontend pop3",
+                 f"  bind {pf.HOST}:{self.port}", "  default_backend replicas", "backend replicas",
+                 "  balance roundrobin"]
+        lines += [f"  server replica{n} {pf.HOST}:{port} send-proxy-v2"
+                  for n, port in enumerate(targets)]
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.proc = None
+
+    def start(self):
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", self.config],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         preexec_fn=die_with_parent)
+        if not wait_for_port(self.port, pf.START_TIMEOUT_S, host=pf.HOST, proc=self.proc):
+            raise RuntimeError(f"haproxy did not listen:\n{self.log_text()}")
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def log_text(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+
 class RedisStateTest(pf.GatewayTestCase):
     redis = None  # started with the first replica, stopped with the gateways (tearDownClass)
     other = None  # the second replica
+    balancer = None  # HAProxy over both
 
     @classmethod
     def gateway_config(cls):
@@ -92,6 +130,9 @@ class RedisStateTest(pf.GatewayTestCase):
             with open(os.path.join(cls.workdir, "redis.password"), "w") as f:
                 f.write(REDIS_PASSWORD + "\n")
         config = pf.base_config(cls.sandbox.imap_port, free_port())
+        config["listeners"].append({"name": "balanced", "address": pf.HOST, "port": free_port(),
+                                    "proxy_protocol": True, "proxy_protocol_from": ["127.0.0.1/32"],
+                                    "auth_requires_tls": False})
         config["state"] = {"type": "redis", "address": pf.HOST, "port": cls.redis.port,
                            "key_prefix": "popgate-test:", "lease_s": LEASE_S,
                            "connect_timeout_s": 2,
@@ -103,6 +144,10 @@ class RedisStateTest(pf.GatewayTestCase):
             self.redis.start()
         if self.other is None:
             type(self).other = self.start_gateway(self.gateway_config())
+        if self.balancer is None:
+            balanced = [gw.config["listeners"][1]["port"] for gw in (self.gateway, self.other)]
+            type(self).balancer = RoundRobin(self.workdir, balanced).start()
+            self.gateways.append(self.balancer)
         for user in (ALICE, BOB):
             self.sandbox.clear(user[0])
             self.sandbox.seed(*user, [message(n) for n in range(1, COUNT + 1)])
@@ -137,6 +182,15 @@ class RedisStateTest(pf.GatewayTestCase):
         self.assertTrue(first.cmd("QUIT").startswith(b"+OK"))
         # Released at QUIT (asynchronously: the release is on its way to Redis).
         self.quit(login_when_available(self.other.port, *ALICE))
+
+    def test_through_a_round_robin_balancer_the_second_session_is_in_use(self):
+        first = self.connect(self.balancer.port)
+        self.assertTrue(first.login(*ALICE).startswith(b"+OK"))
+        second = self.connect(self.balancer.port)  # roundrobin: the other replica
+        self.assertTrue(second.login(*ALICE).startswith(b"-ERR [IN-USE]"))
+        self.assertTrue(first.cmd("QUIT").startswith(b"+OK"))
+        for gw in (self.gateway, self.other):
+            self.assertIn("connected to balanced", gw.log_text())
 
     def test_killed_replica_deletes_nothing_and_its_lease_expires(self):
         victim = self.start_gateway(self.gateway_config(), name="victim")
