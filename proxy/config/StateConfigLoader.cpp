@@ -24,7 +24,8 @@ void readState(ConfigReader& r, const YAML::Node& node, StateConfig& state) {
   }
   if (state.type == StateType::Local) {
     for (const char* key : {"address", "port", "key_prefix", "lease_s", "password_file"})
-      if (node[key]) r.warning(node[key], std::string("state ") + key + " is unused: type is local");
+      if (node[key])
+        r.warning(node[key], std::string("state ") + key + " is unused: type is local");
     return;
   }
   if (node["address"] && r.scalar(node["address"], "state address", state.address) &&

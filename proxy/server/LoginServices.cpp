@@ -66,9 +66,9 @@ std::optional<login::LookupRoute> lookupRoute(const config::Config& config,
   return login::LookupRoute{http.lookup.get(), config.lookup->backend};
 }
 
-std::unique_ptr<login::MailboxLockService> lockService(uv_loop_t* loop, const config::Config& config,
-                                                       SharedServices& shared,
-                                                       Executor& executor) {
+std::unique_ptr<login::MailboxLockService> lockService(uv_loop_t* loop,
+                                                       const config::Config& config,
+                                                       SharedServices& shared, Executor& executor) {
   const config::StateConfig& state = config.state;
   if (state.type == config::StateType::Local)
     return std::make_unique<login::LocalLockService>(shared.locks, executor);

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "proxy/config/Config.h"
-#include "tests/unit/support/MinimalConfig.h"
+#include "support/MinimalConfig.h"
 
 namespace popgate::config {
 namespace {

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "proxy/config/Config.h"
-#include "tests/unit/support/MinimalConfig.h"
+#include "support/MinimalConfig.h"
 
 namespace popgate::config {
 namespace {
@@ -48,8 +48,7 @@ TEST(StateConfigTest, RedisKeysAndDefaults) {
 }
 
 TEST(StateConfigTest, ProblemsHaveTheirLines) {
-  EXPECT_EQ(problems(load("state: {type: memcached}\n")),
-            "7: state type must be local or redis\n");
+  EXPECT_EQ(problems(load("state: {type: memcached}\n")), "7: state type must be local or redis\n");
   EXPECT_EQ(problems(load("state:\n  type: redis\n  address: redis.internal\n")),
             "9: state address must be an IPv4 or IPv6 literal: redis.internal\n");
   EXPECT_NE(problems(load("state:\n  type: redis\n  lease_s: 0\n")).find("9: "), std::string::npos);
