@@ -95,7 +95,8 @@ void RedisClient::connect() {
   std::vector<std::string> hello{"PING"};
   if (!settings_.password.empty()) hello = {"AUTH", settings_.password};
   hello_ = command(std::move(hello), [this](Result<RedisReply> reply) {
-    if (!reply) drop(reply.error().detail);
+    if (!reply) return drop(reply.error().detail);
+    backoff_ = std::chrono::milliseconds(100);  // only now: a wrong password keeps backing off
   });
 }
 
@@ -108,7 +109,6 @@ void RedisClient::onConnect(const redisAsyncContext* context, int status) {
     return self->lost(context->errstr);
   }
   self->connectTimer_.stop();
-  self->backoff_ = std::chrono::milliseconds(100);
   spdlog::info("redis {}:{} connected", self->settings_.address, self->settings_.port);
 }
 

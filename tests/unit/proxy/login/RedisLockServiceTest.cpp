@@ -104,6 +104,7 @@ struct Fixture {
   imap::test::LoopRunner runner;
   std::optional<ScriptedRedis> redis;
   std::optional<RedisLockService> service;
+  std::string password;
 
   void start(ScriptedRedis::Script script, std::chrono::milliseconds lease = 60s) {
     redis.emplace(runner.loop(), std::move(script));
@@ -112,6 +113,7 @@ struct Fixture {
   void connectTo(int port, std::chrono::milliseconds lease = 60s) {
     redis::RedisSettings settings;
     settings.port = port;
+    settings.password = password;
     settings.connectTimeout = 300ms;
     settings.commandTimeout = 300ms;
     service.emplace(runner.loop(),
@@ -168,6 +170,18 @@ TEST(RedisLockServiceTest, AnErrorReplySilenceOrNoServerIsTemporary) {
   f.redis.reset();
   f.connectTo(closedPort);
   EXPECT_EQ(f.refusal("alice"), ErrorCode::Temporary);
+  f.service.reset();
+}
+
+TEST(RedisLockServiceTest, AuthComesFirstAndARefusedOneIsTemporary) {
+  Fixture f;
+  f.password = "pw";
+  f.start(grantingScript);
+  ASSERT_TRUE(f.acquire("alice").value());
+  EXPECT_EQ(f.redis->commands().front(), (Command{"AUTH", "pw"}));
+  f.start(answering("AUTH", "-WRONGPASS invalid username-password pair\r\n"));
+  EXPECT_EQ(f.refusal("alice"), ErrorCode::Temporary);
+  EXPECT_FALSE(f.redis->saw("SET", "pg:lock:alice"));
   f.service.reset();
 }
 
