@@ -1,6 +1,8 @@
 # Every dependency comes from a Debian package; scripts/install-deps.sh installs them.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
+# Shared state between replicas (lib/redis): libhiredis-dev 0.14, with its libuv adapter.
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 find_package(yaml-cpp REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)

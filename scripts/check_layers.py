@@ -15,7 +15,7 @@ import tempfile
 LAYERS = [
     ["lib/common"],
     ["lib/net", "lib/metrics"],  # loops and streams; the metrics registry
-    ["lib/config", "lib/imap", "lib/http"],  # configuration reading; protocol clients
+    ["lib/config", "lib/imap", "lib/http", "lib/redis"],  # config reading; protocol clients
     ["backends/mailbox"],        # the Mailbox interface and the registry of kinds
     ["backends/imap", "backends/jmap"],  # one folder per kind
     ["backends/builtin"],        # registers every kind

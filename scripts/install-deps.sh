@@ -10,6 +10,7 @@ PACKAGES=(
   cmake g++ make ninja-build pkg-config git
   libuv1-dev android-libboringssl-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev
   libhttp-parser-dev nlohmann-json3-dev
+  libhiredis-dev  # state shared between replicas (lib/redis): hiredis 0.14 and its libuv adapter
   libgtest-dev libgmock-dev
   libcrypt-dev libargon2-dev  # local credentials: the CRYPT password schemes, ARGON2I/ARGON2ID
   # fuzzing the network parsers (scripts/test.sh): Clang with libFuzzer and its sanitizers
@@ -28,6 +29,8 @@ PACKAGES=(
   nginx libnginx-mod-mail
   # a load balancer sending the PROXY protocol (tests/integration/test_proxy_protocol.py)
   haproxy
+  # replicas sharing their mailbox leases (tests/integration/test_redis_state.py)
+  redis-server
   # a real Prometheus server scrapes the admin endpoint (tests/integration/test_metrics.py)
   prometheus
   # the image and the package (scripts/test_container.sh): podman without a Docker daemon (runc:

@@ -71,6 +71,22 @@ struct AdminConfig {
   int port = 0;
 };
 
+// `state:`: where what replicas share lives. local: in this process (one replica). redis: the
+// mailbox locks are leases in Redis, shared by every popgate that names the same server and
+// key_prefix (see proxy/login/RedisLockService.h).
+enum class StateType { Local, Redis };
+
+struct StateConfig {
+  StateType type = StateType::Local;
+  std::string address = "127.0.0.1";  // an IP literal: no name lookup on a worker's loop
+  int port = 6379;
+  std::string keyPrefix = "popgate:";
+  std::chrono::seconds lease{60};  // how long a dead replica's mailboxes stay locked
+  // Bounds connecting and every command: past it a login answers [SYS/TEMP].
+  std::chrono::seconds connectTimeout{2};
+  std::string password;  // from password_file
+};
+
 struct Config {
   int workers = 1;  // event-loop threads; the loader defaults it to the number of CPUs
   // SIGTERM/SIGINT: how long sessions may go on after listening stopped (0: close at once).
@@ -88,6 +104,7 @@ struct Config {
   std::optional<LookupConfig> lookup;  // routing.lookup
   LogConfig log;
   std::optional<AdminConfig> admin;
+  StateConfig state;
 };
 
 using config::ConfigProblem;

@@ -13,6 +13,7 @@
 #include "proxy/config/Config.h"
 #include "proxy/config/LoginConfig.h"
 #include "proxy/config/ObservabilityConfig.h"
+#include "proxy/config/StateConfig.h"
 
 namespace popgate::config {
 
@@ -308,7 +309,7 @@ void readDocument(Reader& r, const YAML::Node& root, const backends::BackendRegi
   Config& config = out.config;
   if (!r.mapping(root, "the configuration",
                  {"workers", "shutdown_timeout_s", "tls", "listeners", "session", "limits",
-                  "backends", "routing", "log", "admin"}))
+                  "backends", "routing", "log", "admin", "state"}))
     return;
   config.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (root["workers"] && r.scalar(root["workers"], "workers", config.workers) &&
@@ -334,6 +335,7 @@ void readDocument(Reader& r, const YAML::Node& root, const backends::BackendRegi
     readRouting(r, root["routing"], config);
   if (root["log"]) readLog(r, root["log"], config.log);
   if (root["admin"]) readAdmin(r, root["admin"], config);
+  if (root["state"]) readState(r, root["state"], config.state);
 }
 
 }  // namespace

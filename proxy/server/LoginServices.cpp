@@ -1,5 +1,6 @@
 #include "proxy/server/LoginServices.h"
 
+#include "proxy/login/RedisLockService.h"
 #include "proxy/server/MeteredMailbox.h"
 
 namespace popgate::server {
@@ -65,6 +66,23 @@ std::optional<login::LookupRoute> lookupRoute(const config::Config& config,
   return login::LookupRoute{http.lookup.get(), config.lookup->backend};
 }
 
+std::unique_ptr<login::MailboxLockService> lockService(uv_loop_t* loop,
+                                                       const config::Config& config,
+                                                       SharedServices& shared, Executor& executor) {
+  const config::StateConfig& state = config.state;
+  if (state.type == config::StateType::Local)
+    return std::make_unique<login::LocalLockService>(shared.locks, executor);
+  redis::RedisSettings settings;
+  settings.address = state.address;
+  settings.port = state.port;
+  settings.password = state.password;
+  settings.connectTimeout = state.connectTimeout;
+  settings.commandTimeout = state.connectTimeout;
+  return std::make_unique<login::RedisLockService>(
+      loop, std::make_shared<redis::RedisClient>(loop, std::move(settings)),
+      login::RedisLockSettings{state.keyPrefix, state.lease}, shared.instanceId);
+}
+
 }  // namespace
 
 LoginServices::LoginServices(uv_loop_t* loop, const config::Config& config, SharedServices& shared)
@@ -74,6 +92,6 @@ LoginServices::LoginServices(uv_loop_t* loop, const config::Config& config, Shar
       authenticator_(loop, executor_, config.routing, routed(config, backends_, http_, shared),
                      lookupRoute(config, http_)),
       guarded_(authenticator_, shared.guard, executor_),
-      locks_(shared.locks, executor_) {}
+      locks_(lockService(loop, config, shared, executor_)) {}
 
 }  // namespace popgate::server

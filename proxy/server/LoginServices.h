@@ -29,7 +29,7 @@ class LoginServices {
   LoginServices(uv_loop_t* loop, const config::Config& config, SharedServices& shared);
 
   login::Authenticator& authenticator() { return guarded_; }
-  login::MailboxLockService& locks() { return locks_; }
+  login::MailboxLockService& locks() { return *locks_; }
 
   // What the login step talks to over HTTP, on this worker's loop.
   struct HttpServices {
@@ -44,7 +44,9 @@ class LoginServices {
   HttpServices http_;
   login::RoutingAuthenticator authenticator_;  // after backends_ and http_: it points into them
   login::GuardedAuthenticator guarded_;        // the limits around it
-  login::LocalLockService locks_;
+  // LocalLockService over shared.locks, or RedisLockService (`state: redis`) on this worker's
+  // own Redis connection.
+  std::unique_ptr<login::MailboxLockService> locks_;
 };
 
 }  // namespace popgate::server

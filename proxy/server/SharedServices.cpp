@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proxy/login/RedisLockService.h"
+
 namespace popgate::server {
 
 SharedServices::SharedServices(const config::Config& config)
-    : guard(config.limits.failedLogins),
+    : instanceId(login::RedisLockService::randomInstanceId()),
+      guard(config.limits.failedLogins),
       connections(config.limits.maxConnections, config.limits.maxConnectionsPerAddress),
       metrics(guard) {}
 

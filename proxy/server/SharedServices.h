@@ -33,6 +33,8 @@ struct SharedServices {
   Status update(const config::Config& config);
 
   login::InProcessLocks locks;
+  // In every lease token this process writes to Redis (`state: redis`): tells replicas apart.
+  std::string instanceId;
   login::LoginGuard guard;
   ConnectionLimits connections;
   ServerMetrics metrics;  // after guard: it reads the guard's counts

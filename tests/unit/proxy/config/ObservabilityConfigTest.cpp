@@ -2,27 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "backends/builtin/BuiltinBackends.h"
 #include "proxy/config/Config.h"
+#include "support/MinimalConfig.h"
 
 namespace popgate::config {
 namespace {
 
-LoadedConfig load(const std::string& extra) {
-  return loadConfigText(
-      "listeners:\n  - {name: pop3, address: 127.0.0.1, port: 1110}\n"
-      "backends:\n  local: {type: imap, host: 127.0.0.1}\n"
-      "routing:\n  default_backend: local\n" +
-          extra,
-      backends::builtinBackends());
-}
-
-std::string problems(const LoadedConfig& loaded) {
-  std::string out;
-  for (const auto& problem : loaded.problems)
-    out += std::to_string(problem.line) + ": " + problem.message + "\n";
-  return out;
-}
+using testing::load;
+using testing::problems;
 
 TEST(ObservabilityConfigTest, AdminIsOffByDefault) {
   LoadedConfig loaded = load("");

@@ -1,0 +1,234 @@
+"""`state: redis`: two popgate replicas share the mailbox locks through a real redis-server
+(started here on a free port, its own dir, no persistence, a password), addressed directly and
+through a real HAProxy (roundrobin, send-proxy-v2).
+
+- one session per mailbox across replicas: a second login through the other gets [IN-USE];
+- a replica killed with SIGKILL mid-session deletes nothing upstream (no QUIT, no commit) and
+  its lease expires (lease_s: 2): the user logs in again through the other replica;
+- Redis paused (SIGSTOP): a login gets [SYS/TEMP] once connect_timeout_s has passed;
+- Redis stopped: a new login gets [SYS/TEMP], while a session already in progress goes on and
+  its QUIT commits (deletion by UID stays safe without the lease).
+"""
+
+import os
+import signal
+import subprocess
+import time
+
+import popgate_fixture as pf
+from dovecot_sandbox import ALICE, BOB, die_with_parent, free_port
+from portwait import wait_for_port
+
+REDIS_PASSWORD = "redis-test-secret"
+COUNT = 3
+LEASE_S = 2
+RETRY_S = 30  # bound on waiting for a lease to expire or a replica to reconnect
+
+
+def message(n):
+    return (b"From: a@example.net\r\nTo: alice@example.org\r\nSubject: redis %d\r\n"
+            b"Message-ID: <redis-%d@popgate.test>\r\n\r\nbody %d\r\n" % (n, n, n))
+
+
+class RedisServer:
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "redis.log")
+
+    def log_text(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return "(no redis log)"
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", pf.HOST, "--port", str(self.port), "--dir", self.dir,
+             "--save", "", "--appendonly", "no", "--requirepass", REDIS_PASSWORD,
+             "--logfile", self.log_path],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
+        if not wait_for_port(self.port, pf.START_TIMEOUT_S, host=pf.HOST, proc=self.proc):
+            raise RuntimeError("redis-server did not start")
+        return self
+
+    def stop(self):
+        proc, self.proc = self.proc, None
+        if proc and proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
+
+
+def login_when_available(port, user, password):
+    """A logged-in RawPop3, retrying [IN-USE] (a lease not yet expired) and [SYS/TEMP] (a replica
+    reconnecting to Redis) for a bounded time."""
+    deadline = time.monotonic() + RETRY_S
+    while True:
+        conn = pf.RawPop3(port)
+        reply = conn.login(user, password)
+        if reply.startswith(b"+OK"):
+            return conn
+        conn.close()
+        retry = reply.startswith(b"-ERR [IN-USE]") or reply.startswith(b"-ERR [SYS/TEMP]")
+        if not retry or time.monotonic() > deadline:
+            raise AssertionError(f"login as {user} failed: {reply!r}")
+        time.sleep(0.1)
+
+
+class RoundRobin:
+    """A real HAProxy (TCP mode, roundrobin, send-proxy-v2) in front of the replicas."""
+
+    def __init__(self, workdir, targets):
+        self.port = free_port()
+        self.config = os.path.join(workdir, "haproxy.cfg")
+        self.log_path = os.path.join(workdir, "haproxy.log")
+        lines = ["global", "  maxconn 100", "defaults", "  mode tcp", "  timeout connect 10s",
+                 "  timeout client 120s", "  timeout server 120s", "frontend pop3",
+                 f"  bind {pf.HOST}:{self.port}", "  default_backend replicas", "backend replicas",
+                 "  balance roundrobin"]
+        lines += [f"  server replica{n} {pf.HOST}:{port} send-proxy-v2"
+                  for n, port in enumerate(targets)]
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.proc = None
+
+    def start(self):
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", self.config],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         preexec_fn=die_with_parent)
+        if not wait_for_port(self.port, pf.START_TIMEOUT_S, host=pf.HOST, proc=self.proc):
+            raise RuntimeError(f"haproxy did not listen:\n{self.log_text()}")
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def log_text(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+
+class RedisStateTest(pf.GatewayTestCase):
+    redis = None  # started with the first replica, stopped with the gateways (tearDownClass)
+    other = None  # the second replica
+    balancer = None  # HAProxy over both
+
+    @classmethod
+    def gateway_config(cls):
+        """Every replica's: state: redis on the class's redis-server."""
+        if cls.redis is None:
+            pf.add_secret(REDIS_PASSWORD)
+            cls.redis = RedisServer(cls.workdir).start()
+            cls.gateways.append(cls.redis)
+            with open(os.path.join(cls.workdir, "redis.password"), "w") as f:
+                f.write(REDIS_PASSWORD + "\n")
+        config = pf.base_config(cls.sandbox.imap_port, free_port())
+        config["listeners"].append({"name": "balanced", "address": pf.HOST, "port": free_port(),
+                                    "proxy_protocol": True, "proxy_protocol_from": ["127.0.0.1/32"],
+                                    "auth_requires_tls": False})
+        config["state"] = {"type": "redis", "address": pf.HOST, "port": cls.redis.port,
+                           "key_prefix": "popgate-test:", "lease_s": LEASE_S,
+                           "connect_timeout_s": 2,
+                           "password_file": os.path.join(cls.workdir, "redis.password")}
+        return config
+
+    def setUp(self):
+        if self.redis.proc is None:
+            self.redis.start()
+        if self.other is None:
+            type(self).other = self.start_gateway(self.gateway_config())
+        if self.balancer is None:
+            balanced = [gw.config["listeners"][1]["port"] for gw in (self.gateway, self.other)]
+            type(self).balancer = RoundRobin(self.workdir, balanced).start()
+            self.gateways.append(self.balancer)
+        for user in (ALICE, BOB):
+            self.sandbox.clear(user[0])
+            self.sandbox.seed(*user, [message(n) for n in range(1, COUNT + 1)])
+        # Both replicas connected (again) and no lease left by an earlier test.
+        for gw in (self.gateway, self.other):
+            self.quit(login_when_available(gw.port, *ALICE))
+
+    def quit(self, conn):
+        try:
+            self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
+        finally:
+            conn.close()
+
+    def upstream_count(self, user):
+        conn = self.sandbox.imap(user[0])
+        try:
+            typ, data = conn.select("INBOX")
+            self.assertEqual(typ, "OK")
+            return int(data[0])
+        finally:
+            conn.logout()
+
+    def test_second_login_through_the_other_replica_is_in_use(self):
+        first = self.connect(self.gateway.port)
+        self.assertTrue(first.login(*ALICE).startswith(b"+OK"))
+        second = self.connect(self.other.port)
+        self.assertTrue(second.login(*ALICE).startswith(b"-ERR [IN-USE]"))
+        # Another mailbox is not locked by it.
+        bob = self.connect(self.other.port)
+        self.assertTrue(bob.login(*BOB).startswith(b"+OK"))
+        self.assertTrue(bob.cmd("QUIT").startswith(b"+OK"))
+        self.assertTrue(first.cmd("QUIT").startswith(b"+OK"))
+        # Released at QUIT (asynchronously: the release is on its way to Redis).
+        self.quit(login_when_available(self.other.port, *ALICE))
+
+    def test_through_a_round_robin_balancer_the_second_session_is_in_use(self):
+        first = self.connect(self.balancer.port)
+        self.assertTrue(first.login(*ALICE).startswith(b"+OK"))
+        second = self.connect(self.balancer.port)  # roundrobin: the other replica
+        self.assertTrue(second.login(*ALICE).startswith(b"-ERR [IN-USE]"))
+        self.assertTrue(first.cmd("QUIT").startswith(b"+OK"))
+        for gw in (self.gateway, self.other):
+            self.assertIn("connected to balanced", gw.log_text())
+
+    def test_killed_replica_deletes_nothing_and_its_lease_expires(self):
+        victim = self.start_gateway(self.gateway_config(), name="victim")
+        conn = self.connect(victim.port)
+        self.assertTrue(conn.login(*ALICE).startswith(b"+OK"))
+        self.assertTrue(conn.cmd("DELE 1").startswith(b"+OK"))
+        victim.proc.send_signal(signal.SIGKILL)
+        victim.proc.wait()
+        self.assertEqual(self.upstream_count(ALICE), COUNT)
+        after = login_when_available(self.other.port, *ALICE)
+        self.addCleanup(after.close)
+        self.assertTrue(after.cmd("STAT").startswith(b"+OK %d " % COUNT))
+        self.assertTrue(after.cmd("QUIT").startswith(b"+OK"))
+
+    def test_a_redis_that_does_not_answer_is_a_temporary_failure(self):
+        # SIGSTOP: the connection stays open but nothing answers, so only popgate's own bound
+        # (connect_timeout_s) ends the wait.
+        os.kill(self.redis.proc.pid, signal.SIGSTOP)
+        try:
+            conn = self.connect(self.other.port)
+            self.assertTrue(conn.login(*BOB).startswith(b"-ERR [SYS/TEMP]"))
+        finally:
+            os.kill(self.redis.proc.pid, signal.SIGCONT)
+        self.assertIn("unavailable (a command timed out)", self.other.log_text())
+
+    def test_redis_stopped_refuses_new_logins_and_lets_a_session_finish(self):
+        session = self.connect(self.gateway.port)
+        self.assertTrue(session.login(*ALICE).startswith(b"+OK"))
+        self.assertTrue(session.cmd("DELE 1").startswith(b"+OK"))
+        self.redis.stop()
+        newcomer = self.connect(self.other.port)
+        self.assertTrue(newcomer.login(*BOB).startswith(b"-ERR [SYS/TEMP]"))
+        self.assertTrue(session.cmd("STAT").startswith(b"+OK"))
+        self.assertTrue(session.cmd("QUIT").startswith(b"+OK"))
+        self.assertEqual(self.upstream_count(ALICE), COUNT - 1)
+        self.assertIn("login bob refused: redis", self.other.log_text())
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
