@@ -4,8 +4,9 @@
 #   build the Release build (GCC: what users, packagers and the Docker image build), the
 #   ASan+UBSan build (GCC, Debug) and a Clang build (Release); run the unit and integration
 #   tests of the first two and the unit tests of the third; fuzz every network parser for a fixed
-#   number of inputs from a fixed seed. Every build here has -Werror (POPGATE_WERROR), which is
-#   never on for a user's build. About 20 minutes on 2 cores.
+#   number of inputs from a fixed seed; build the container image and the .deb and run them
+#   (scripts/test_container.sh). Every build here has -Werror (POPGATE_WERROR), which is never
+#   on for a user's build. About 40 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,3 +39,7 @@ phase "tests: Clang build, unit" \
 # fuzzer happened to try in the time it had (scripts/fuzz.sh 600 is for finding new inputs).
 phase "fuzzing: every network parser (libFuzzer, ASan+UBSan), fixed seed and inputs" \
   env POPGATE_WERROR=ON bash scripts/fuzz.sh --fixed
+
+# The image as users get it (docker/Dockerfile, built with podman: no Docker daemon or registry
+# here), run read-only in front of a sandbox Dovecot; the .deb in a fresh Debian 12 container.
+phase "container: image and package (podman)" bash scripts/test_container.sh build
