@@ -16,6 +16,7 @@ build_dir="${1:-build}"
 
 image=localhost/popgate:test
 work="$(mktemp -d /tmp/popgate-container-test.XXXXXX)"
+mkdir -p "$work/state"
 chmod 755 "$work"  # the sandbox Dovecot's unprivileged processes work below it
 name="popgate-test-$$"
 sandbox_pid=""
