@@ -46,10 +46,14 @@ Status TcpListener::listen(const std::string& address, int port, bool reusePort,
 
 Status TcpListener::adopt(int fd, const std::string& what, AcceptCallback onAccept) {
   onAccept_ = std::move(onAccept);
-  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) {
+  // dup() rather than fcntl(F_DUPFD_CLOEXEC): ThreadSanitizer follows descriptors through
+  // dup() only, and would take the copy for whatever socket last had its number.
+  int copy = ::dup(fd);
+  if (copy < 0 || fcntl(copy, F_SETFD, FD_CLOEXEC) != 0) {
+    int error = errno;
+    if (copy >= 0) ::close(copy);
     return Error{ErrorCode::Invalid, "cannot take over the listener on " + what + ": " +
-                                         uv_strerror(uv_translate_sys_error(errno))};
+                                         uv_strerror(uv_translate_sys_error(error))};
   }
   uv_tcp_init(loop_, handle_.get());
   handle_.markInitialized();
