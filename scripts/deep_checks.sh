@@ -38,7 +38,7 @@ run_tsan() {
   # popgate stops at the first, so the test that provoked it fails too.
   local reports
   reports="$(mktemp -d /tmp/popgate-tsan-XXXXXX)"
-  export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:log_path=$reports/tsan"
+  export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:log_path=$reports/tsan:suppressions=$root/scripts/tsan.supp"
   phase "tests: TSan, unit" ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L unit
   # The fixture's POPGATE_WORKERS sets `workers:` where a test does not.
   local status=0
