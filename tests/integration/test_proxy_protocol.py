@@ -14,52 +14,28 @@ import os
 import re
 import socket
 import ssl
-import subprocess
 import time
 
 import popgate_fixture as pf
 import tls_certs
 from tls_fixture import TlsRawPop3, tls_block
-from dovecot_sandbox import ALICE, BOB, die_with_parent, free_port
-from portwait import wait_for_port
+from dovecot_sandbox import ALICE, BOB, free_port
+from haproxy_fixture import HaProxy
 
 BALANCER = "127.0.0.1"
 PER_ADDRESS = 2
 LOG_WAIT_S = 30
 
 
-class HaProxy:
-    def __init__(self, workdir, frontends):
-        """frontends: (port, bind options, server line options, popgate port) tuples."""
-        self.ports = [f[0] for f in frontends]
-        self.config = os.path.join(workdir, "haproxy.cfg")
-        self.log = os.path.join(workdir, "haproxy.log")
-        lines = ["global", "  maxconn 200", "defaults", "  mode tcp", "  timeout connect 10s",
-                 "  timeout client 120s", "  timeout server 120s"]
-        for n, (port, bind, server, target) in enumerate(frontends):
-            lines += [f"frontend fe{n}", f"  bind {BALANCER}:{port} {bind}".rstrip(),
-                      f"  default_backend be{n}", f"backend be{n}",
-                      f"  server popgate {pf.HOST}:{target} {server}"]
-        with open(self.config, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        self.proc = None
-
-    def start(self):
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", self.config],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         preexec_fn=die_with_parent)
-        for port in self.ports:
-            if not wait_for_port(port, pf.START_TIMEOUT_S, host=BALANCER, proc=self.proc):
-                self.stop()
-                with open(self.log, errors="replace") as f:
-                    raise RuntimeError(f"haproxy did not listen on {port}:\n{f.read()}")
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+def frontends(specs):
+    """HAProxy sections: one frontend and backend per (port, bind options, server options,
+    popgate port) tuple."""
+    lines = []
+    for n, (port, bind, server, target) in enumerate(specs):
+        lines += [f"frontend fe{n}", f"  bind {BALANCER}:{port} {bind}".rstrip(),
+                  f"  default_backend be{n}", f"backend be{n}",
+                  f"  server popgate {pf.HOST}:{target} {server}"]
+    return lines
 
 
 class ProxyProtocolTest(pf.GatewayTestCase):
@@ -95,13 +71,15 @@ class ProxyProtocolTest(pf.GatewayTestCase):
                     out.write(f.read())
         cls.v2_port, cls.v1_port, cls.ssl_port, cls.v2_to_tls_port, cls.passthrough_port = (
             free_port() for _ in range(5))
-        cls.haproxy = HaProxy(cls.workdir, [
+        specs = [
             (cls.v2_port, "", "send-proxy-v2", cls.proxied_port),
             (cls.v1_port, "", "send-proxy", cls.proxied_port),
             (cls.ssl_port, f"ssl crt {bundle}", "send-proxy-v2-ssl", cls.tls_port),
             (cls.v2_to_tls_port, "", "send-proxy-v2-ssl", cls.tls_port),
             (cls.passthrough_port, "", "send-proxy-v2", cls.pop3s_port),
-        ])
+        ]
+        cls.haproxy = HaProxy(cls.workdir, frontends(specs), [spec[0] for spec in specs],
+                              host=BALANCER)
         try:
             cls.haproxy.start()
         except BaseException:

@@ -17,6 +17,7 @@ import time
 
 import popgate_fixture as pf
 from dovecot_sandbox import ALICE, BOB, die_with_parent, free_port
+from haproxy_fixture import HaProxy
 from portwait import wait_for_port
 
 REDIS_PASSWORD = "redis-test-secret"
@@ -79,40 +80,15 @@ def login_when_available(port, user, password):
         time.sleep(0.1)
 
 
-class RoundRobin:
-    """A real HAProxy (TCP mode, roundrobin, send-proxy-v2) in front of the replicas."""
-
-    def __init__(self, workdir, targets):
-        self.port = free_port()
-        self.config = os.path.join(workdir, "haproxy.cfg")
-        self.log_path = os.path.join(workdir, "haproxy.log")
-        lines = ["global", "  maxconn 100", "defaults", "  mode tcp", "  timeout connect 10s",
-                 "  timeout client 120s", "  timeout server 120s", "frontend pop3",
-                 f"  bind {pf.HOST}:{self.port}", "  default_backend replicas", "backend replicas",
-                 "  balance roundrobin"]
-        lines += [f"  server replica{n} {pf.HOST}:{port} send-proxy-v2"
-                  for n, port in enumerate(targets)]
-        with open(self.config, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        self.proc = None
-
-    def start(self):
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", self.config],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         preexec_fn=die_with_parent)
-        if not wait_for_port(self.port, pf.START_TIMEOUT_S, host=pf.HOST, proc=self.proc):
-            raise RuntimeError(f"haproxy did not listen:\n{self.log_text()}")
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-    def log_text(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
+def round_robin(workdir, targets):
+    """A real HAProxy (TCP mode, roundrobin, send-proxy-v2) in front of the replicas; its port
+    is `.ports[0]`."""
+    port = free_port()
+    lines = ["frontend pop3", f"  bind {pf.HOST}:{port}", "  default_backend replicas",
+             "backend replicas", "  balance roundrobin"]
+    lines += [f"  server replica{n} {pf.HOST}:{target} send-proxy-v2"
+              for n, target in enumerate(targets)]
+    return HaProxy(workdir, lines, [port])
 
 
 class RedisStateTest(pf.GatewayTestCase):
@@ -146,7 +122,7 @@ class RedisStateTest(pf.GatewayTestCase):
             type(self).other = self.start_gateway(self.gateway_config())
         if self.balancer is None:
             balanced = [gw.config["listeners"][1]["port"] for gw in (self.gateway, self.other)]
-            type(self).balancer = RoundRobin(self.workdir, balanced).start()
+            type(self).balancer = round_robin(self.workdir, balanced).start()
             self.gateways.append(self.balancer)
         for user in (ALICE, BOB):
             self.sandbox.clear(user[0])
@@ -184,9 +160,9 @@ class RedisStateTest(pf.GatewayTestCase):
         self.quit(login_when_available(self.other.port, *ALICE))
 
     def test_through_a_round_robin_balancer_the_second_session_is_in_use(self):
-        first = self.connect(self.balancer.port)
+        first = self.connect(self.balancer.ports[0])
         self.assertTrue(first.login(*ALICE).startswith(b"+OK"))
-        second = self.connect(self.balancer.port)  # roundrobin: the other replica
+        second = self.connect(self.balancer.ports[0])  # roundrobin: the other replica
         self.assertTrue(second.login(*ALICE).startswith(b"-ERR [IN-USE]"))
         self.assertTrue(first.cmd("QUIT").startswith(b"+OK"))
         for gw in (self.gateway, self.other):
