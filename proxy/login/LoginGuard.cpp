@@ -61,30 +61,52 @@ void LoginGuard::setSettings(LoginGuardSettings settings) {
   settings_ = settings;
 }
 
-std::optional<Error> LoginGuard::admit(std::string_view address, Clock::time_point now) {
+LoginGuardSettings LoginGuard::settings() const {
   std::lock_guard lock(mutex_);
-  if (settings_.refuseAfter == 0) return std::nullopt;
-  Record* record = current(addresses_, address, now);
-  if (!record || record->failures < settings_.refuseAfter) return std::nullopt;
+  return settings_;
+}
+
+Error LoginGuard::refuseAddress() {
   refused_.fetch_add(1, std::memory_order_relaxed);
   // RFC 3206 §4: SYS/TEMP, the refusal is not about this password and will pass.
   return Error{ErrorCode::Temporary, "too many failed logins from this address",
                "-ERR [SYS/TEMP] Too many failed logins from your address, try again later."};
 }
 
-std::chrono::milliseconds LoginGuard::failed(std::string_view address, std::string_view login,
-                                             Clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  std::string name = asciiLower(login);
-  bump(addresses_, address, now);
-  bump(logins_, name, now);
-  std::size_t failures =
-      std::max(current(addresses_, address, now)->failures, current(logins_, name, now)->failures);
-  std::chrono::milliseconds delay = settings_.firstDelay;
-  for (std::size_t i = 1; i < failures && delay < settings_.maxDelay; ++i) delay *= 2;
-  delay = std::min(delay, settings_.maxDelay);
+Error LoginGuard::loginDelayRefusal() {
+  return Error{ErrorCode::Temporary, "LOGIN-DELAY not yet passed",
+               "-ERR [LOGIN-DELAY] Minimum time between logins not yet passed."};
+}
+
+std::chrono::milliseconds LoginGuard::delayAfter(std::size_t failures) {
+  LoginGuardSettings limits = settings();
+  std::chrono::milliseconds delay = limits.firstDelay;
+  for (std::size_t i = 1; i < failures && delay < limits.maxDelay; ++i) delay *= 2;
+  delay = std::min(delay, limits.maxDelay);
   if (delay.count() > 0) delayed_.fetch_add(1, std::memory_order_relaxed);
   return delay;
+}
+
+std::optional<Error> LoginGuard::admit(std::string_view address, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (settings_.refuseAfter == 0) return std::nullopt;
+  Record* record = current(addresses_, address, now);
+  if (!record || record->failures < settings_.refuseAfter) return std::nullopt;
+  return refuseAddress();
+}
+
+std::chrono::milliseconds LoginGuard::failed(std::string_view address, std::string_view login,
+                                             Clock::time_point now) {
+  std::size_t failures = 0;
+  {
+    std::lock_guard lock(mutex_);
+    std::string name = asciiLower(login);
+    bump(addresses_, address, now);
+    bump(logins_, name, now);
+    failures = std::max(current(addresses_, address, now)->failures,
+                        current(logins_, name, now)->failures);
+  }
+  return delayAfter(failures);
 }
 
 std::optional<Error> LoginGuard::succeeded(std::string_view login, const std::string& key,
@@ -95,8 +117,7 @@ std::optional<Error> LoginGuard::succeeded(std::string_view login, const std::st
   if (!loginDelay || loginDelay->count() == 0) return std::nullopt;
   auto it = nextLogin_.find(key);
   if (it != nextLogin_.end() && now < it->second) {
-    return Error{ErrorCode::Temporary, "LOGIN-DELAY not yet passed",
-                 "-ERR [LOGIN-DELAY] Minimum time between logins not yet passed."};
+    return loginDelayRefusal();
   }
   if (it == nextLogin_.end() && nextLogin_.size() >= settings_.maxTracked) {
     std::erase_if(nextLogin_, [&](const auto& entry) { return entry.second <= now; });

@@ -59,6 +59,15 @@ class LoginGuard {
   std::uint64_t refusedCount() const { return refused_.load(std::memory_order_relaxed); }
   std::uint64_t delayedCount() const { return delayed_.load(std::memory_order_relaxed); }
 
+  // The pieces of the rules above, for a throttle that keeps the records elsewhere (Redis,
+  // proxy/login/RedisLoginThrottle.h) and only the counts and limits here.
+  LoginGuardSettings settings() const;
+  // The wait before answering a refused password after `failures` recent ones (counted).
+  std::chrono::milliseconds delayAfter(std::size_t failures);
+  // The refusal of an address over refuseAfter (counted).
+  Error refuseAddress();
+  static Error loginDelayRefusal();
+
   // The client address without its port: "[::1]:4000" and "127.0.0.1:4000" to the host.
   static std::string hostOf(std::string_view peer);
 
@@ -74,7 +83,7 @@ class LoginGuard {
   void trim(Table& table, Clock::time_point now);
 
   LoginGuardSettings settings_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   Table addresses_;
   Table logins_;
   // LOGIN-DELAY: by mailbox key, when its next login may come; bounded like the tables above.

@@ -1,6 +1,8 @@
 #include "proxy/server/LoginServices.h"
 
+#include "proxy/login/LocalLoginThrottle.h"
 #include "proxy/login/RedisLockService.h"
+#include "proxy/login/RedisLoginThrottle.h"
 #include "proxy/server/MeteredMailbox.h"
 
 namespace popgate::server {
@@ -66,21 +68,35 @@ std::optional<login::LookupRoute> lookupRoute(const config::Config& config,
   return login::LookupRoute{http.lookup.get(), config.lookup->backend};
 }
 
-std::unique_ptr<login::MailboxLockService> lockService(uv_loop_t* loop,
-                                                       const config::Config& config,
-                                                       SharedServices& shared, Executor& executor) {
+std::shared_ptr<redis::RedisClient> connectRedis(uv_loop_t* loop, const config::Config& config) {
   const config::StateConfig& state = config.state;
-  if (state.type == config::StateType::Local)
-    return std::make_unique<login::LocalLockService>(shared.locks, executor);
+  if (state.type == config::StateType::Local) return nullptr;
   redis::RedisSettings settings;
   settings.address = state.address;
   settings.port = state.port;
   settings.password = state.password;
   settings.connectTimeout = state.connectTimeout;
   settings.commandTimeout = state.connectTimeout;
+  return std::make_shared<redis::RedisClient>(loop, std::move(settings));
+}
+
+std::unique_ptr<login::LoginThrottle> loginThrottle(const config::Config& config,
+                                                    std::shared_ptr<redis::RedisClient> redis,
+                                                    SharedServices& shared, Executor& executor) {
+  if (!redis) return std::make_unique<login::LocalLoginThrottle>(shared.guard, executor);
+  return std::make_unique<login::RedisLoginThrottle>(std::move(redis), config.state.keyPrefix,
+                                                     shared.guard, executor);
+}
+
+std::unique_ptr<login::MailboxLockService> lockService(uv_loop_t* loop,
+                                                       const config::Config& config,
+                                                       std::shared_ptr<redis::RedisClient> redis,
+                                                       SharedServices& shared, Executor& executor) {
+  if (!redis) return std::make_unique<login::LocalLockService>(shared.locks, executor);
+  const config::StateConfig& state = config.state;
   return std::make_unique<login::RedisLockService>(
-      loop, std::make_shared<redis::RedisClient>(loop, std::move(settings)),
-      login::RedisLockSettings{state.keyPrefix, state.lease}, shared.instanceId);
+      loop, std::move(redis), login::RedisLockSettings{state.keyPrefix, state.lease},
+      shared.instanceId);
 }
 
 }  // namespace
@@ -91,7 +107,9 @@ LoginServices::LoginServices(uv_loop_t* loop, const config::Config& config, Shar
       http_(connectHttp(loop, config, shared)),
       authenticator_(loop, executor_, config.routing, routed(config, backends_, http_, shared),
                      lookupRoute(config, http_)),
-      guarded_(authenticator_, shared.guard, executor_),
-      locks_(lockService(loop, config, shared, executor_)) {}
+      redis_(connectRedis(loop, config)),
+      throttle_(loginThrottle(config, redis_, shared, executor_)),
+      guarded_(authenticator_, *throttle_, executor_),
+      locks_(lockService(loop, config, redis_, shared, executor_)) {}
 
 }  // namespace popgate::server

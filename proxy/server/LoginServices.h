@@ -14,9 +14,11 @@
 #include "backends/mailbox/Backend.h"
 #include "lib/http/HttpClient.h"
 #include "lib/net/LoopExecutor.h"
+#include "lib/redis/RedisClient.h"
 #include "proxy/config/Config.h"
 #include "proxy/login/GuardedAuthenticator.h"
 #include "proxy/login/LocalLockService.h"
+#include "proxy/login/LoginThrottle.h"
 #include "proxy/login/OAuth2TokenSource.h"
 #include "proxy/login/RoutingAuthenticator.h"
 #include "proxy/route/AuthHttpLookup.h"
@@ -43,9 +45,12 @@ class LoginServices {
   std::map<std::string, std::unique_ptr<backends::Backend>> backends_;
   HttpServices http_;
   login::RoutingAuthenticator authenticator_;  // after backends_ and http_: it points into them
-  login::GuardedAuthenticator guarded_;        // the limits around it
-  // LocalLockService over shared.locks, or RedisLockService (`state: redis`) on this worker's
-  // own Redis connection.
+  // `state: redis`: this worker's own Redis connection, for the throttle and the locks.
+  std::shared_ptr<redis::RedisClient> redis_;
+  // LocalLoginThrottle over shared.guard, or RedisLoginThrottle (`state: redis`).
+  std::unique_ptr<login::LoginThrottle> throttle_;
+  login::GuardedAuthenticator guarded_;  // the limits around the authenticator
+  // LocalLockService over shared.locks, or RedisLockService (`state: redis`).
   std::unique_ptr<login::MailboxLockService> locks_;
 };
 

@@ -7,7 +7,10 @@ through a real HAProxy (roundrobin, send-proxy-v2).
   its lease expires (lease_s: 2): the user logs in again through the other replica;
 - Redis paused (SIGSTOP): a login gets [SYS/TEMP] once connect_timeout_s has passed;
 - Redis stopped: a new login gets [SYS/TEMP], while a session already in progress goes on and
-  its QUIT commits (deletion by UID stays safe without the lease).
+  its QUIT commits (deletion by UID stays safe without the lease);
+- the failed-login records and LOGIN-DELAY are shared too (SharedThrottleTest): wrong passwords
+  through one replica get the client's address refused by the other, and a login through one
+  replica starts LOGIN-DELAY on the other.
 """
 
 import os
@@ -24,6 +27,7 @@ REDIS_PASSWORD = "redis-test-secret"
 COUNT = 3
 LEASE_S = 2
 RETRY_S = 30  # bound on waiting for a lease to expire or a replica to reconnect
+REFUSE_AFTER = 3  # SharedThrottleTest's failed_logins.refuse_after
 
 
 def message(n):
@@ -203,6 +207,65 @@ class RedisStateTest(pf.GatewayTestCase):
         self.assertTrue(session.cmd("QUIT").startswith(b"+OK"))
         self.assertEqual(self.upstream_count(ALICE), COUNT - 1)
         self.assertIn("login bob refused: redis", self.other.log_text())
+
+
+class SharedThrottleTest(pf.GatewayTestCase):
+    """Two replicas on one redis-server, with a low refusal limit and LOGIN-DELAY. Each test uses
+    its own client address (127.0.0.x) and its own mailbox, so their records do not meet."""
+    redis = None
+    other = None
+
+    @classmethod
+    def gateway_config(cls):
+        if cls.redis is None:
+            pf.add_secret(REDIS_PASSWORD)
+            cls.redis = RedisServer(cls.workdir).start()
+            cls.gateways.append(cls.redis)
+            with open(os.path.join(cls.workdir, "redis.password"), "w") as f:
+                f.write(REDIS_PASSWORD + "\n")
+        config = pf.base_config(cls.sandbox.imap_port, free_port())
+        config["limits"] = {"failed_logins": {"window_s": 600, "first_delay_ms": 10,
+                                              "max_delay_s": 1, "refuse_after": REFUSE_AFTER}}
+        config["backends"]["local"]["login"] = {"login_delay_s": 600}
+        config["state"] = {"type": "redis", "address": pf.HOST, "port": cls.redis.port,
+                           "key_prefix": "popgate-throttle:", "connect_timeout_s": 2,
+                           "password_file": os.path.join(cls.workdir, "redis.password")}
+        return config
+
+    def setUp(self):
+        if self.other is None:
+            type(self).other = self.start_gateway(self.gateway_config())
+
+    def login(self, port, user, password, source):
+        conn = pf.RawPop3(port, source=source)
+        self.addCleanup(conn.close)
+        return conn.login(user, password)
+
+    def test_failures_through_one_replica_refuse_the_address_on_the_other(self):
+        guesser = "127.0.0.5"
+        for n in range(REFUSE_AFTER):
+            reply = self.login(self.gateway.port, f"guess{n}", "wrong", guesser)
+            self.assertTrue(reply.startswith(b"-ERR [AUTH]"), (n, reply))
+        reply = self.login(self.other.port, *ALICE, guesser)
+        self.assertTrue(reply.startswith(b"-ERR [SYS/TEMP] Too many failed logins"), reply)
+        # The right password from another address goes through, on either replica.
+        reply = self.login(self.other.port, *ALICE, "127.0.0.6")
+        self.assertTrue(reply.startswith(b"+OK"), reply)
+
+    def test_a_login_through_one_replica_starts_login_delay_on_the_other(self):
+        conn = pf.RawPop3(self.gateway.port, source="127.0.0.7")
+        self.addCleanup(conn.close)
+        self.assertTrue(conn.login(*BOB).startswith(b"+OK"))
+        self.assertTrue(conn.cmd("QUIT").startswith(b"+OK"))
+        # The lease is released asynchronously: [IN-USE] may come first, never a +OK.
+        deadline = time.monotonic() + RETRY_S
+        while True:
+            reply = self.login(self.other.port, *BOB, "127.0.0.7")
+            if not reply.startswith(b"-ERR [IN-USE]") or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(reply,
+                         b"-ERR [LOGIN-DELAY] Minimum time between logins not yet passed.\r\n")
 
 
 if __name__ == "__main__":

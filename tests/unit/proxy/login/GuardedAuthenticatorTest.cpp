@@ -6,6 +6,7 @@
 #include "fakes/FakeAuthenticator.h"
 #include "fakes/ManualExecutor.h"
 #include "proxy/login/GuardedAuthenticator.h"
+#include "proxy/login/LocalLoginThrottle.h"
 
 namespace popgate::login {
 namespace {
@@ -14,7 +15,7 @@ using namespace std::chrono_literals;
 
 class GuardedAuthenticatorTest : public ::testing::Test {
  protected:
-  GuardedAuthenticatorTest() : inner_(executor_), guarded_(inner_, guard_, executor_) {}
+  GuardedAuthenticatorTest() : inner_(executor_), guarded_(inner_, throttle_, executor_) {}
 
   LoginRequest request(std::string login = "alice", std::string address = "10.0.0.1:4000") {
     LoginRequest r;
@@ -43,6 +44,7 @@ class GuardedAuthenticatorTest : public ::testing::Test {
   fakes::ManualExecutor executor_;
   fakes::FakeAuthenticator inner_;
   LoginGuard guard_{settings()};
+  LocalLoginThrottle throttle_{guard_, executor_};
   GuardedAuthenticator guarded_;
 };
 
@@ -106,6 +108,7 @@ TEST_F(GuardedAuthenticatorTest, LoginDelayIsEnforcedOnceTheStoreAcceptedTheLogi
     grant->value().mailbox->open(grant->value().credentials,
                                  [&](auto snapshot) { opened = std::move(snapshot); });
     inner_.mailbox().completeOpen(std::vector<backends::MessageRef>{});
+    executor_.runAll();  // the LOGIN-DELAY check's answer
     return opened;
   };
   auto first = open();
@@ -122,7 +125,8 @@ TEST_F(GuardedAuthenticatorTest, CancellingDuringTheDelayDropsTheAnswer) {
   bool answered = false;
   {
     Pending step = guarded_.authenticate(request(), [&](Result<LoginGrant>) { answered = true; });
-    inner_.answerHeld();  // the refusal; its delay is now queued
+    executor_.runAll();   // admitted: the inner login is held
+    inner_.answerHeld();  // the refusal; its recording is now queued
     EXPECT_EQ(executor_.queued(), 1u);
     EXPECT_FALSE(answered);
   }
