@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "proxy/server/LogSetup.h"
+
 namespace popgate {
 
 namespace {
@@ -71,15 +73,10 @@ int Supervisor::run(config::Config config) {
       sighup_.get(),
       [](uv_signal_t* h, int) { owner(reinterpret_cast<uv_handle_t*>(h))->reload(); }, SIGHUP);
 
-  if (config.admin) {
-    server::AdminServer::Handlers handlers{[this] { return shared_->metrics.registry.render(); },
-                                           [this] { return started_ && !draining_; }};
-    admin_ = std::make_unique<server::AdminServer>(&loop_, std::move(handlers));
-    if (auto status = admin_->start(config.admin->address, config.admin->port); !status) {
-      spdlog::error("admin: {}", status.error().detail);
-      closeHandles();
-      return 1;
-    }
+  if (auto status = applyAdmin(config.admin); !status) {
+    spdlog::error("admin: {}", status.error().detail);
+    closeHandles();
+    return 1;
   }
   auto first = start(std::make_unique<const config::Config>(std::move(config)), nullptr);
   if (!first) {
@@ -93,6 +90,38 @@ int Supervisor::run(config::Config config) {
   spdlog::info("popgate ready ({} workers)", current_->workers.size());
   uv_run(&loop_, UV_RUN_DEFAULT);
   return 0;
+}
+
+Status Supervisor::applyAdmin(const std::optional<config::AdminConfig>& admin) {
+  if (!admin) {
+    admin_.reset();
+    adminAt_.reset();
+    return Ok{};
+  }
+  if (admin_ && adminAt_->address == admin->address && adminAt_->port == admin->port) return Ok{};
+  auto open =
+      [this](const config::AdminConfig& at) -> Result<std::unique_ptr<server::AdminServer>> {
+    server::AdminServer::Handlers handlers{[this] { return shared_->metrics.registry.render(); },
+                                           [this] { return started_ && !draining_; }};
+    auto server = std::make_unique<server::AdminServer>(&loop_, std::move(handlers));
+    if (auto status = server->start(at.address, at.port); !status) return status.error();
+    return server;
+  };
+  auto next = open(*admin);
+  // The same port on another address (127.0.0.1 to 0.0.0.0, say) cannot be bound while the old
+  // listener holds it: close that first, and reopen it if the new one still fails.
+  if (!next && admin_ && adminAt_->port == admin->port && admin->port != 0) {
+    admin_.reset();
+    next = open(*admin);
+    if (!next) {
+      if (auto back = open(*adminAt_)) admin_ = std::move(back.value());
+      if (!admin_) adminAt_.reset();
+    }
+  }
+  if (!next) return next.error();
+  admin_ = std::move(next.value());
+  adminAt_ = admin;
+  return Ok{};
 }
 
 Result<std::unique_ptr<Supervisor::Generation>> Supervisor::start(
@@ -173,14 +202,22 @@ void Supervisor::reload() {
                   updated.error().detail);
     return;
   }
+  if (auto moved = applyAdmin(config->admin); !moved) {
+    shared_->update(*current_->config);
+    spdlog::error("SIGHUP: configuration not reloaded, the previous one stays: admin: {}",
+                  moved.error().detail);
+    return;
+  }
   auto next = start(std::move(config), current_.get());
   if (!next) {
     shared_->update(*current_->config);  // back to the limits of the configuration that stays
+    if (auto back = applyAdmin(current_->config->admin); !back)
+      spdlog::error("admin: {}", back.error().detail);
     spdlog::error("SIGHUP: configuration not reloaded, the previous one stays: {}",
                   next.error().detail);
     return;
   }
-  spdlog::set_level(spdlog::level::from_str(next.value()->config->log.level));
+  server::applyLogSettings(next.value()->config->log);
   retire(std::exchange(current_, std::move(next.value())));
   spdlog::info(
       "SIGHUP: configuration reloaded ({} workers); sessions in progress stay on the previous "

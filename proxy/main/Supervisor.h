@@ -8,7 +8,7 @@
 //   generation retires: it accepts no one, and each of its sessions goes on, on the
 //   configuration it started with, until it ends. The mailbox locks, connection counts and
 //   failed-login records (SharedServices) span the generations. The admin listener (metrics,
-//   health) and the log format are read once, at start.
+//   health) and the log level and format belong to the main thread and change at once.
 
 #include <uv.h>
 
@@ -16,6 +16,7 @@
 #include <chrono>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,10 @@ class Supervisor {
                                             const Generation* previous);
   void retire(std::unique_ptr<Generation> generation);
   void reload();
+  // The admin listener `admin` asks for: kept when its address and port stay (scrapes see no
+  // gap), moved when they change, closed when the block is gone. An error (the new address
+  // cannot be bound) leaves the listener as it was.
+  Status applyAdmin(const std::optional<config::AdminConfig>& admin);
   void stop(int signum);
   void drained();
   void collectRetired();
@@ -70,6 +75,7 @@ class Supervisor {
   net::UvHandle<uv_async_t> drainedWake_;       // the last worker to finish its drain
   net::UvHandle<uv_async_t> retiredWake_;       // the last worker of a retired generation
   std::unique_ptr<server::AdminServer> admin_;  // admin: /metrics, /healthz, /readyz
+  std::optional<config::AdminConfig> adminAt_;  // where admin_ listens
   bool started_ = false;                        // every worker of the first generation listens
   bool draining_ = false;
   std::chrono::steady_clock::time_point drainStart_;

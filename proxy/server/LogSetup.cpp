@@ -2,7 +2,6 @@
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -57,22 +56,26 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+std::unique_ptr<spdlog::formatter> formatterFor(config::LogFormat format) {
+  if (format == config::LogFormat::Json) return std::make_unique<JsonFormatter>();
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<SessionFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %*%v");
+  return formatter;
+}
+
 }  // namespace
 
 void setUpLogging(const config::LogConfig& log) {
   spdlog::drop("popgate");  // a second set-up replaces the first (a name registers once)
-  std::shared_ptr<spdlog::logger> logger;
-  if (log.format == config::LogFormat::Json) {
-    // No colours: every byte of a line belongs to its JSON object.
-    logger = spdlog::stderr_logger_mt("popgate");
-    logger->set_formatter(std::make_unique<JsonFormatter>());
-  } else {
-    logger = spdlog::stderr_color_mt("popgate");
-    auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<SessionFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %*%v");
-    logger->set_formatter(std::move(formatter));
-  }
-  spdlog::set_default_logger(logger);
+  // The colour sink writes colours only around the range the text pattern marks (%^...%$), and
+  // only to a terminal: a JSON line, which marks none, stays plain bytes.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("popgate"));
+  applyLogSettings(log);
+}
+
+void applyLogSettings(const config::LogConfig& log) {
+  // Thread-safe: each sink takes its own lock to change its formatter.
+  spdlog::default_logger()->set_formatter(formatterFor(log.format));
   spdlog::set_level(spdlog::level::from_str(log.level));
 }
 

@@ -8,6 +8,9 @@
 
 namespace popgate::server {
 
+// Once, at start: creates the logger.
 void setUpLogging(const config::LogConfig& log);
+// SIGHUP: the level and format of the logger setUpLogging made, changed while workers log.
+void applyLogSettings(const config::LogConfig& log);
 
 }  // namespace popgate::server

@@ -1,8 +1,11 @@
 """SIGHUP reloads the whole configuration (listeners, backends, routes, limits): new sessions
 get the new one, sessions in progress keep the one they started with, the mailbox locks span
 both, no client is refused while the listeners change hands, and an invalid file changes
-nothing (its problems are logged with their lines)."""
+nothing (its problems are logged with their lines). The admin listener and the log format
+follow the file too."""
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -100,6 +103,37 @@ class ReloadTest(pf.GatewayTestCase):
         conn = self.gateway_session(*BOB)
         self.assertEqual(self.stat_count(conn), 2)
         self.assertEqual(conn.cmd("QUIT")[:3], b"+OK")
+
+    def test_admin_listener_and_log_format_follow_the_file(self):
+        original = pf.base_config(self.sandbox.imap_port, self.port)
+        original["log"] = {"level": "info"}
+        admin_port = free_port()
+        reloaded = pf.base_config(self.sandbox.imap_port, self.port)
+        reloaded["log"] = {"level": "info", "format": "json"}
+        reloaded["admin"] = {"address": pf.HOST, "port": admin_port}
+        self.rewrite(reloaded)
+        try:
+            self.sighup(RELOADED)
+            conn = http.client.HTTPConnection(pf.HOST, admin_port, timeout=pf.IO_TIMEOUT_S)
+            conn.request("GET", "/metrics")
+            response = conn.getresponse()
+            self.assertEqual(response.status, 200)
+            self.assertIn(b"popgate_", response.read())
+            conn.close()
+            # A session after the reload logs JSON lines, one object each.
+            before = len(self.gateway.log_text().splitlines())
+            session = self.gateway_session(*BOB)
+            self.assertEqual(session.cmd("QUIT")[:3], b"+OK")
+            self.assertTrue(wait_for_log_count(self.gateway, '"event"', 1))
+            lines = self.gateway.log_text().splitlines()[before:]
+            logged = [json.loads(line) for line in lines if line.startswith("{")]
+            self.assertTrue(any(entry.get("user") == "bob" for entry in logged), lines)
+        finally:
+            self.rewrite(original)
+            self.sighup(RELOADED)
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection((pf.HOST, admin_port), timeout=5).close()
+        self.assertTrue(self.gateway.log_text().splitlines()[-1][0].isdigit(), "text again")
 
     def test_invalid_file_changes_nothing(self):
         with open(self.gateway.config_path, encoding="utf-8") as f:
