@@ -1,12 +1,13 @@
 #include "lib/redis/RedisClient.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <utility>
+
+#include "lib/redis/RedisUvEvents.h"
 
 namespace popgate::redis {
 
@@ -78,7 +79,7 @@ RedisClient::~RedisClient() {
 void RedisClient::connect() {
   redisAsyncContext* context = redisAsyncConnect(settings_.address.c_str(), settings_.port);
   if (!context) return lost("cannot allocate a connection");
-  if (context->err || redisLibuvAttach(context, loop_) != REDIS_OK) {
+  if (context->err || attachToLoop(context, loop_) != REDIS_OK) {
     std::string why = context->err ? context->errstr : "cannot attach to the loop";
     redisAsyncFree(context);
     return lost(why);

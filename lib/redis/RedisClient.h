@@ -6,8 +6,8 @@
 //   in flight on it answers Error{Temporary};
 // - a lost or refused connection is retried with exponential backoff; while none is open,
 //   commands answer Error{Temporary} at once (on the next loop iteration);
-// - hiredis 0.14's libuv adapter ignores poll errors, so a refused connect is noticed when
-//   `connectTimeout` ends (commands queued on it fail then), not at once;
+// - a refused connect fails at once (lib/redis/RedisUvEvents.h: hiredis's own libuv adapter
+//   would wait for `connectTimeout`); a server that does not answer is bounded by `connectTimeout`;
 // - it never resends a command: a SET whose answer was lost may have been applied, and only
 //   the caller knows whether that is safe to repeat.
 // Same contract as every asynchronous step: `done` never fires from inside command(); destroying

@@ -43,12 +43,15 @@ struct Fixture {
     redis.emplace(runner.loop(), std::move(script));
     connectTo(redis->port(), lease);
   }
+  std::chrono::milliseconds connectTimeout = 300ms;
+  std::chrono::milliseconds commandTimeout = 300ms;
+
   void connectTo(int port, std::chrono::milliseconds lease = 60s) {
     redis::RedisSettings settings;
     settings.port = port;
     settings.password = password;
-    settings.connectTimeout = 300ms;
-    settings.commandTimeout = 300ms;
+    settings.connectTimeout = connectTimeout;
+    settings.commandTimeout = commandTimeout;
     service.emplace(runner.loop(),
                     std::make_shared<redis::RedisClient>(runner.loop(), std::move(settings)),
                     RedisLockSettings{"pg:", lease}, "inst");
@@ -101,6 +104,20 @@ TEST(RedisLockServiceTest, AnErrorReplySilenceOrNoServerIsTemporary) {
   int closedPort = f.redis->port();
   f.service.reset();
   f.redis.reset();
+  f.connectTo(closedPort);
+  EXPECT_EQ(f.refusal("alice"), ErrorCode::Temporary);
+  f.service.reset();
+}
+
+TEST(RedisLockServiceTest, ARefusedConnectFailsAtOnceNotAtTheConnectTimeout) {
+  Fixture f;
+  f.start(grantingScript);
+  int closedPort = f.redis->port();
+  f.service.reset();
+  f.redis.reset();
+  // Far beyond runUntil's own bound (30 s): only noticing the refusal itself answers in time.
+  f.connectTimeout = 3600s;
+  f.commandTimeout = 3600s;
   f.connectTo(closedPort);
   EXPECT_EQ(f.refusal("alice"), ErrorCode::Temporary);
   f.service.reset();
