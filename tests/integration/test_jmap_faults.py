@@ -13,11 +13,14 @@ MESSAGE = b"From: f@example.net\r\nSubject: faults\r\n\r\n" + b"line of the body
 SECOND = b"Subject: two\r\n\r\nsecond\r\n"
 
 
-class JmapFaultsTest(pf.GatewayTestCase):
+class FakeJmapTestCase(pf.GatewayTestCase):
+    """A gateway whose only backend is a FakeJmap serving MESSAGES."""
+
+    MESSAGES = [MESSAGE, SECOND]
 
     @classmethod
     def make_sandbox(cls):
-        cls.fake = FakeJmap([MESSAGE, SECOND]).start()
+        cls.fake = FakeJmap(cls.MESSAGES).start()
         return None
 
     @classmethod
@@ -32,6 +35,9 @@ class JmapFaultsTest(pf.GatewayTestCase):
                                        "command_timeout_s": 2, "retry_budget_s": 2}}
         config["routing"] = {"default_backend": "fake"}
         return config
+
+
+class JmapFaultsTest(FakeJmapTestCase):
 
     def setUp(self):
         self.fake.cut_download_after = None
@@ -90,29 +96,11 @@ class JmapFaultsTest(pf.GatewayTestCase):
         self.assertEqual(conn.login(USER, "wrong"), b"-ERR [AUTH] Authentication failed.\r\n")
 
 
-class JmapReadAheadFaultTest(pf.GatewayTestCase):
+class JmapReadAheadFaultTest(FakeJmapTestCase):
     """A download ahead of the reader (read-ahead) that breaks is never what the reader gets:
     the message is downloaded again when its RETR comes."""
 
     MESSAGES = [b"Subject: %d\r\n\r\n" % n + b"body line %d\r\n" % n * 2000 for n in range(1, 6)]
-
-    @classmethod
-    def make_sandbox(cls):
-        cls.fake = FakeJmap(cls.MESSAGES).start()
-        return None
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls.fake.stop()
-
-    @classmethod
-    def gateway_config(cls):
-        config = pf.base_config(free_port(), free_port())
-        config["backends"] = {"fake": {"type": "jmap", "url": cls.fake.url,
-                                       "command_timeout_s": 2, "retry_budget_s": 2}}
-        config["routing"] = {"default_backend": "fake"}
-        return config
 
     def test_a_download_cut_ahead_of_the_reader_is_asked_again(self):
         self.fake.cut_once = {"B3": 1000}

@@ -46,6 +46,16 @@ class JmapReadAheadTest : public JmapMailboxTest {
  protected:
   JmapReadAheadTest() { settings_.readAhead = {2, 1024 * 1024}; }
 
+  // RETR 1 and RETR 2, whole: the read-ahead starts.
+  void retrieveFirstTwo(JmapMailbox& box, const std::vector<MessageRef>& snapshot) {
+    for (std::size_t i = 0; i < 2; ++i) {
+      Sink sink;
+      retrieve(box, snapshot[i], std::nullopt, sink);
+      ASSERT_TRUE(sink.end->ok());
+      ASSERT_EQ(sink.data, server_.emails[i].blob);
+    }
+  }
+
   int downloadsOf(const std::string& blob) const {
     int count = 0;
     for (const auto& request : http_.requests()) {
@@ -89,10 +99,7 @@ TEST_F(JmapReadAheadTest, NothingAheadWhenTurnedOff) {
 TEST_F(JmapReadAheadTest, TopAfterReadAheadGetsItsOwnPrefixAndRetrStillWhole) {
   auto box = mailbox();
   auto snapshot = open(*box).value();
-  for (std::size_t i = 0; i < 2; ++i) {
-    Sink sink;
-    retrieve(*box, snapshot[i], std::nullopt, sink);
-  }
+  retrieveFirstTwo(*box, snapshot);
   ASSERT_TRUE(runner_.runUntil([&] { return server_.downloads == 4; }));
   Sink top;
   retrieve(*box, snapshot[2], 1, top);
@@ -127,10 +134,7 @@ TEST_F(JmapReadAheadTest, AFaultAheadOfTheReaderIsNotSeenByIt) {
     http_.close(r.connection);
     return true;
   };
-  for (std::size_t i = 0; i < 2; ++i) {
-    Sink sink;
-    retrieve(*box, snapshot[i], std::nullopt, sink);
-  }
+  retrieveFirstTwo(*box, snapshot);
   ASSERT_TRUE(runner_.runUntil([&] { return cut; }));
   runner_.runFor(std::chrono::milliseconds(20));
   Sink sink;
@@ -153,10 +157,7 @@ TEST_F(JmapReadAheadTest, MoreBytesAheadThanAnnouncedAreNotKept) {
                                  "\r\n\r\n" + longer);
     return true;
   };
-  for (std::size_t i = 0; i < 2; ++i) {
-    Sink sink;
-    retrieve(*box, snapshot[i], std::nullopt, sink);
-  }
+  retrieveFirstTwo(*box, snapshot);
   ASSERT_TRUE(runner_.runUntil([&] { return served == 1; }));
   runner_.runFor(std::chrono::milliseconds(20));  // the answer reaches the download ahead
   Sink sink;
@@ -169,18 +170,12 @@ TEST_F(JmapReadAheadTest, MoreBytesAheadThanAnnouncedAreNotKept) {
 TEST_F(JmapReadAheadTest, CommitAndDestroyMidReadAheadCancelCleanly) {
   auto box = mailbox();
   auto snapshot = open(*box).value();
-  for (std::size_t i = 0; i < 2; ++i) {
-    Sink sink;
-    retrieve(*box, snapshot[i], std::nullopt, sink);
-  }
+  retrieveFirstTwo(*box, snapshot);
   EXPECT_TRUE(commit(*box, {snapshot[0]}).ok());
   EXPECT_EQ(server_.destroyed, (std::vector<std::string>{"E1"}));
   auto other = mailbox();
   auto again = open(*other).value();
-  for (std::size_t i = 0; i < 2; ++i) {
-    Sink sink;
-    retrieve(*other, again[i], std::nullopt, sink);
-  }
+  retrieveFirstTwo(*other, again);
   other.reset();  // the client went away with downloads ahead under way
   runner_.runFor(std::chrono::milliseconds(50));
 }
