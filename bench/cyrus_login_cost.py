@@ -12,6 +12,10 @@ them. A client sends what popgate sends, one exchange at a time, ROUNDS times ea
   jmap-mailbox POST Mailbox/query role inbox (the same: once per user)
   jmap-list    POST Email/query (inMailbox, receivedAt ascending, calculateTotal) + Email/get
                (id, blobId, size) by back-reference: every POP3 login over JMAP
+  jmap-querychanges  POST Email/queryChanges (the same filter and sort, sinceQueryState of a
+               listing, calculateTotal) of an unchanged mailbox: what a login could send instead
+               if popgate kept each user's snapshot and its queryState
+  jmap-changes POST Email/changes (sinceState of a listing's Email/get) of an unchanged account
   imap-retr    UID FETCH n BODY.PEEK[] for each of the 100 bulk messages, one at a time
   jmap-retr    GET downloadUrl for each of the 100 bulk messages, one at a time
 
@@ -138,6 +142,26 @@ class Jmap:
                            "#ids": {"resultOf": "q", "name": "Email/query", "path": "/ids"}},
              "g"]])["methodResponses"][1][1]["list"]
 
+    QUERY_ARGS = {"sort": [{"property": "receivedAt", "isAscending": True}],
+                  "calculateTotal": True}
+
+    def query_state(self, mailbox):
+        r = self.call([["Email/query", dict(self.QUERY_ARGS, accountId=self.account,
+                                            filter={"inMailbox": mailbox}, limit=1), "q"],
+                       ["Email/get", {"accountId": self.account, "ids": [],
+                                      "properties": ["id"]}, "g"]])["methodResponses"]
+        return r[0][1]["queryState"], r[1][1]["state"]
+
+    def query_changes(self, mailbox, since):
+        r = self.call([["Email/queryChanges", dict(self.QUERY_ARGS, accountId=self.account,
+                                                   filter={"inMailbox": mailbox},
+                                                   sinceQueryState=since), "c"]])
+        return r["methodResponses"][0]  # an error answer is measured too, and printed
+
+    def changes(self, since):
+        r = self.call([["Email/changes", {"accountId": self.account, "sinceState": since}, "c"]])
+        return r["methodResponses"][0]
+
     def download(self, blob):
         return self.request("GET", f"/jmap/download/{self.account}/{blob}/m.eml"
                                    "?accept=message/rfc822")
@@ -185,6 +209,12 @@ def main():
             measure("jmap-mailbox" + q, rounds, store, jp.inbox)
             inbox = jp.inbox()
             measure("jmap-list" + q, rounds, store, lambda: jp.listing(inbox))
+            query_state, email_state = jp.query_state(inbox)
+            for answer in (jp.query_changes(inbox, query_state), jp.changes(email_state)):
+                print(f"  answered: {json.dumps(answer)[:200]}", flush=True)
+            measure("jmap-querychanges" + q, rounds, store,
+                    lambda: jp.query_changes(inbox, query_state))
+            measure("jmap-changes" + q, rounds, store, lambda: jp.changes(email_state))
             jb = Jmap(http_port, *bulk, quick)
             blobs = [e["blobId"] for e in jb.listing(jb.inbox())]
             measure("imap-retr" + q, retr_rounds, store,

@@ -66,7 +66,9 @@ std::shared_ptr<const backends::BackendDefinition> parseJmapBackend(config::Conf
                                  "command_timeout_s",
                                  "retry_budget_s",
                                  "max_json_bytes",
-                                 "max_connections"};
+                                 "max_connections",
+                                 "read_ahead_messages",
+                                 "read_ahead_bytes"};
   for (const std::string& key : config::tlsClientKeys()) {
     if (key != "server_name") known.insert(key);  // the host in each URL is the name checked
   }
@@ -119,6 +121,16 @@ std::shared_ptr<const backends::BackendDefinition> parseJmapBackend(config::Conf
       r.scalar(body["max_connections"], "max_connections", settings.maxConnections) &&
       (settings.maxConnections < 1 || settings.maxConnections > 1024)) {
     r.problem(body["max_connections"], "max_connections must be between 1 and 1024");
+  }
+  if (body["read_ahead_messages"] &&
+      r.scalar(body["read_ahead_messages"], "read_ahead_messages", settings.readAhead.messages) &&
+      settings.readAhead.messages > 64) {
+    r.problem(body["read_ahead_messages"], "read_ahead_messages must be at most 64");
+  }
+  if (body["read_ahead_bytes"] &&
+      r.scalar(body["read_ahead_bytes"], "read_ahead_bytes", settings.readAhead.bytes) &&
+      settings.readAhead.bytes > 16 * 1024 * 1024) {
+    r.problem(body["read_ahead_bytes"], "read_ahead_bytes must be at most 16777216 (16 MiB)");
   }
   // The session's apiUrl and downloadUrl may be https even when the session URL is not.
   net::TlsClientSettings tlsClient;

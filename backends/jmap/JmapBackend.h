@@ -14,6 +14,8 @@
 //     retry_budget_s: 10          # how long 429/503 Retry-After may be waited out per command
 //     max_json_bytes: 16777216    # the largest JSON answer read (default 16 MiB)
 //     max_connections: 64         # per worker: a RETR holds one while it streams; more wait
+//     read_ahead_messages: 4      # after two RETRs in order, the next downloads start ahead on
+//     read_ahead_bytes: 262144    # other connections, within both bounds per session (0: off)
 //     ca_file, verify, client_cert, client_key   # as for IMAP; the URL's host is verified
 
 #include <memory>

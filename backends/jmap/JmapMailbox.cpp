@@ -124,18 +124,23 @@ void JmapMailbox::fetchPage(std::uint64_t position) {
           }
           messages_.clear();
           blobOf_.clear();
+          byIndex_.clear();
           return fetchPage(0);
         }
         queryState_ = page.value().queryState;
         for (std::size_t i = 0; i < page.value().messages.size(); ++i) {
           auto& message = page.value().messages[i];
-          if (!blobOf_.emplace(message.id, page.value().blobIds[i]).second) continue;
+          Blob blob{page.value().blobIds[i], messages_.size(), message.size};
+          auto [entry, added] = blobOf_.emplace(message.id, std::move(blob));
+          if (!added) continue;
+          byIndex_.push_back(entry);
           messages_.append(message.id, message.uidl, message.size);
         }
         std::uint64_t next = position + page.value().idsReturned;
         if (page.value().idsReturned > 0 && next < page.value().total) return fetchPage(next);
         call_.reset();
         messages_.shrinkToFit();
+        byIndex_.shrink_to_fit();
         std::exchange(openDone_, nullptr)(std::move(messages_));
       });
 }
@@ -146,79 +151,13 @@ void JmapMailbox::openFailed(Error error) {
   if (openDone_) std::exchange(openDone_, nullptr)(std::move(error));
 }
 
-void JmapMailbox::retrieve(const backends::MessageRef& message,
-                           std::optional<std::uint32_t> bodyLines, backends::BodySink& sink) {
-  sink_ = &sink;
-  top_.reset();
-  if (bodyLines) top_.emplace(*bodyLines);
-  expectedSize_ = message.size;
-  received_ = 0;
-  messageId_ = message.id;
-  auto blob = blobOf_.find(message.id);
-  auto url = blob == blobOf_.end()
-                 ? Result<http::HttpUrl>(Error{ErrorCode::Gone, "not in the snapshot"})
-                 : http::parseHttpUrl(downloadUrl(account_.session, blob->second));
-  if (!url) {
-    Error error = url.error();
-    later_.start(std::chrono::milliseconds(0), [this, error] { endBody(error); });
-    return;
-  }
-  http::HttpRequest request = http::HttpRequest::get(url.value());
-  request.headers.emplace_back("Authorization", authorization_);
-  request.headers.emplace_back("Accept", "message/rfc822");
-  request.deadlines.connect = context_.settings.connectTimeout;
-  request.deadlines.response = context_.settings.commandTimeout;
-  request.retryBudget = context_.settings.retryBudget;
-  download_ = context_.client.stream(std::move(request), *this);
-}
-
-void JmapMailbox::onResponseHead(const http::HttpResponseHead& head) {
-  if (head.status == 200) return sink_->onBodyStart();
-  Error error{head.status == 404 ? ErrorCode::Gone : ErrorCode::Temporary,
-              "HTTP " + std::to_string(head.status) + " for a message download"};
-  if (head.status == 401 || head.status == 403) error.code = ErrorCode::Auth;
-  endBody(error);
-}
-
-void JmapMailbox::onResponseBody(std::string_view bytes) {
-  received_ += bytes.size();
-  if (!top_) return sink_->onBodyData(bytes);
-  std::string_view piece = top_->take(bytes);
-  if (!piece.empty()) sink_->onBodyData(piece);
-  // TOP has what it needs: the rest of the blob is not read (the connection is closed).
-  if (top_ && top_->done() && sink_) endBody(Ok{});
-}
-
-void JmapMailbox::onResponseEnd(Status status) {
-  if (status && !top_ && received_ != expectedSize_) {
-    spdlog::warn("JMAP: message {} of {} is {} octets, its size said {}", logText(messageId_),
-                 logText(user_), received_, expectedSize_);
-  }
-  endBody(std::move(status));
-}
-
-void JmapMailbox::endBody(Status status) {
-  if (!sink_) return;
-  backends::BodySink* sink = std::exchange(sink_, nullptr);
-  top_.reset();
-  // Inside its own callback the exchange may go: its handler call is the last thing it does.
-  download_.reset();
-  sink->onBodyEnd(std::move(status));
-}
-
-void JmapMailbox::pauseBody() {
-  if (download_) download_->pause();
-}
-
-void JmapMailbox::resumeBody() {
-  if (download_) download_->resume();
-}
-
 void JmapMailbox::commit(const std::vector<backends::MessageRef>& toDelete, Done done) {
   if (toDelete.empty()) {
+    dropAhead();
     later_.start(std::chrono::milliseconds(0), [done = std::move(done)] { done(Ok{}); });
     return;
   }
+  dropAhead();
   std::vector<std::string> ids;
   for (const auto& message : toDelete) ids.push_back(message.id);
   bool destroy = context_.settings.deleteMode == DeleteMode::Destroy;

@@ -2,11 +2,13 @@
 // A POP3 session's view of a JMAP account. open(): the session resource and the mailbox ids
 // (cached per user in JmapAccounts), then Email/query + Email/get pages in receivedAt order;
 // retrieve(): the blob from downloadUrl, streamed with back-pressure and cut by MessageTop for
-// TOP; commit(): one Email/set (destroy, or a move to the trash). Every HTTP status that is
-// not success is mapped to an RFC 3206 outcome: 401/403 [AUTH], anything else [SYS/TEMP].
+// TOP, and sequential RETRs read ahead on other pooled connections (JmapReadAhead); commit():
+// one Email/set (destroy, or a move to the trash). Every HTTP status that is not success is
+// mapped to an RFC 3206 outcome: 401/403 [AUTH], anything else [SYS/TEMP].
 
 #include <uv.h>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +16,8 @@
 #include <vector>
 
 #include "backends/jmap/JmapAccounts.h"
+#include "backends/jmap/JmapDownload.h"
+#include "backends/jmap/JmapReadAhead.h"
 #include "backends/jmap/JmapSettings.h"
 #include "backends/mailbox/Mailbox.h"
 #include "backends/mailbox/MessageTop.h"
@@ -53,6 +57,14 @@ class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHa
   void fetchPage(std::uint64_t position);
   void openFailed(Error error);
 
+  // Retrieval (JmapMailboxRetrieve.cpp).
+  Result<http::HttpRequest> downloadRequest(std::size_t index) const;
+  void startDownload();
+  void readAhead(std::size_t index);
+  std::unique_ptr<JmapDownload> takeAhead(std::size_t index);
+  void dropAhead();
+  void replayAhead();
+
   void onResponseHead(const http::HttpResponseHead& head) override;
   void onResponseBody(std::string_view bytes) override;
   void onResponseEnd(Status status) override;
@@ -65,18 +77,30 @@ class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHa
   JmapAccount account_;
   SnapshotDone openDone_;
   backends::MessageList messages_;
-  std::map<std::string, std::string> blobOf_;  // Email id -> blobId
+  struct Blob {
+    std::string blobId;
+    std::size_t index;  // the message number - 1
+    std::uint64_t size;
+  };
+  using Blobs = std::map<std::string, Blob>;
+  Blobs blobOf_;                                // Email id -> its blob
+  std::vector<Blobs::const_iterator> byIndex_;  // message number - 1 -> its entry
   std::string queryState_;
   int restarts_ = 0;
   Pending call_;
 
   // The retrieval under way.
-  std::unique_ptr<http::HttpExchange> download_;
+  std::unique_ptr<JmapDownload> download_;
+  std::size_t index_ = 0;
   backends::BodySink* sink_ = nullptr;
   std::optional<backends::MessageTop> top_;
   std::uint64_t expectedSize_ = 0;
   std::uint64_t received_ = 0;
   std::string messageId_;
+
+  // Read-ahead: downloads of the messages after the one being read, in message order.
+  std::deque<std::unique_ptr<JmapDownload>> ahead_;
+  std::optional<std::size_t> lastRetrieved_;  // the index of the last RETR, if it was one
 
   net::Timer later_;  // an empty commit still answers from the loop
 };

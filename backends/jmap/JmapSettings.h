@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "backends/jmap/JmapReadAhead.h"
 #include "lib/http/HttpUrl.h"
 #include "lib/net/TlsContext.h"
 
@@ -24,6 +25,7 @@ struct JmapSettings {
   std::chrono::seconds retryBudget{10};
   std::size_t maxJsonBytes = 16 * 1024 * 1024;
   std::size_t maxConnections = 64;
+  ReadAheadLimits readAhead;
   std::shared_ptr<const net::TlsClientContext> tls;  // null when nothing is https
 };
 

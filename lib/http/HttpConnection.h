@@ -55,7 +55,7 @@ class HttpConnection final : private net::StreamHandler, private HttpResponsePar
   void idle(std::chrono::milliseconds timeout, std::function<void()> onLost);
 
   // A complete response that allows another request, and nothing received after it.
-  bool reusable() const { return reusable_; }
+  bool reusable() const { return reusable_ && !dead_; }
   bool dead() const { return dead_; }
   const std::string& origin() const { return origin_; }
 

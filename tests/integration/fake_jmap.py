@@ -19,6 +19,8 @@ class FakeJmap:
         self.messages = list(messages)       # raw bytes; Email id "E<n>", blob "B<n>"
         self.cut_download_after = None       # bytes of the body sent before the close
         self.stall_download = False          # headers, then nothing
+        self.cut_once = {}                   # blob id -> bytes sent before the close, once
+        self.downloads = []                  # blob ids in the order their downloads came
         self.api_status = None               # e.g. (500, {}) or (503, {"Retry-After": "0"})
         self.api_failures_left = 0           # how many API calls get api_status
         self.refuse_destroy = set()          # ids answered in notDestroyed
@@ -122,6 +124,8 @@ class FakeJmap:
     def download(self, handler):
         blob = handler.path.split("/")[4]
         raw = self.messages[int(blob[1:]) - 1]
+        self.downloads.append(blob)
+        cut = self.cut_once.pop(blob, self.cut_download_after)
         handler.send_response(200)
         handler.send_header("Content-Type", "message/rfc822")
         handler.send_header("Content-Length", str(len(raw)))
@@ -129,8 +133,8 @@ class FakeJmap:
         if self.stall_download:
             time.sleep(30)
             return
-        if self.cut_download_after is not None:
-            handler.wfile.write(raw[:self.cut_download_after])
+        if cut is not None:
+            handler.wfile.write(raw[:cut])
             handler.wfile.flush()
             handler.close_connection = True
             return

@@ -66,6 +66,21 @@ class JmapDifferentialTest(CyrusGatewayTestCase):
                     else:  # TOP: its lines are a prefix of RETR's, then the terminator
                         self.assertTrue(retr.startswith(body(j)[:-3]), "TOP is not a prefix of RETR")
 
+    def test_retrs_in_order_read_ahead_and_stay_byte_exact(self):
+        """RETR 1..N in a row (from the second one popgate downloads the next messages ahead on
+        other connections), then TOP of a message being read ahead and its RETR: the bytes of
+        Cyrus's own pop3d every time."""
+        jmap, _, cyrus = self.three()
+        for n in range(1, len(self.messages) + 1):
+            j, c = jmap.cmd_multi(f"RETR {n}"), cyrus.cmd_multi(f"RETR {n}")
+            if body(j) != body(c):
+                self.fail(f"RETR {n}: {pf.first_difference(body(c), body(j))}")
+        jmap.cmd_multi("RETR 1")
+        jmap.cmd_multi("RETR 2")  # 3 and on are read ahead now
+        for command in ("TOP 3 1", "RETR 3", "RETR 4", "TOP 5 0", "RETR 5"):
+            with self.subTest(command=command):
+                self.assertEqual(body(jmap.cmd_multi(command)), body(cyrus.cmd_multi(command)))
+
     def test_error_replies_agree_with_imap(self):
         jmap, imap, _ = self.three()
         for command in ("RETR 99", "TOP 1", "TOP 99 1", "LIST 0", "DELE 99", "UIDL 99", "NOOP x"):
@@ -136,6 +151,24 @@ class JmapDeleteTest(CyrusGatewayTestCase):
         conn.close()
         time.sleep(0.5)  # give a wrong commit the chance to happen
         self.assertEqual(len(self.imap_subjects(BOB)), len(self.SUBJECTS))
+
+    def test_quit_or_a_drop_mid_read_ahead_removes_exactly_what_was_marked(self):
+        conn = self.gateway_session(*BOB)
+        self.assertIn(b"delete test 1", conn.cmd_multi("RETR 1"))
+        self.assertIn(b"delete test 2", conn.cmd_multi("RETR 2"))  # 3, 4, 5 downloading ahead
+        self.assertEqual(conn.cmd("DELE 1"), b"+OK Marked to be deleted.\r\n")
+        self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
+        self.assertEqual(self.imap_subjects(BOB), ["Subject: " + s for s in self.SUBJECTS[1:]])
+        dropped = self.gateway_session(*BOB)
+        dropped.cmd_multi("RETR 1")
+        dropped.cmd_multi("RETR 2")
+        dropped.cmd("DELE 2")
+        dropped.sock.shutdown(socket.SHUT_RDWR)
+        dropped.close()
+        time.sleep(0.5)  # give a wrong commit the chance to happen
+        self.assertEqual(len(self.imap_subjects(BOB)), len(self.SUBJECTS) - 1)
+        again = self.gateway_session(*BOB)  # and the gateway goes on serving
+        self.assertIn(b"delete test 4", again.cmd_multi("RETR 3"))
 
     def test_rset_unmarks(self):
         conn = self.gateway_session(*BOB)

@@ -2,6 +2,7 @@
 never a +OK for work not done, never a body cut short and ended as if complete."""
 
 import socket
+import time
 import unittest
 
 import popgate_fixture as pf
@@ -12,11 +13,14 @@ MESSAGE = b"From: f@example.net\r\nSubject: faults\r\n\r\n" + b"line of the body
 SECOND = b"Subject: two\r\n\r\nsecond\r\n"
 
 
-class JmapFaultsTest(pf.GatewayTestCase):
+class FakeJmapTestCase(pf.GatewayTestCase):
+    """A gateway whose only backend is a FakeJmap serving MESSAGES."""
+
+    MESSAGES = [MESSAGE, SECOND]
 
     @classmethod
     def make_sandbox(cls):
-        cls.fake = FakeJmap([MESSAGE, SECOND]).start()
+        cls.fake = FakeJmap(cls.MESSAGES).start()
         return None
 
     @classmethod
@@ -31,6 +35,9 @@ class JmapFaultsTest(pf.GatewayTestCase):
                                        "command_timeout_s": 2, "retry_budget_s": 2}}
         config["routing"] = {"default_backend": "fake"}
         return config
+
+
+class JmapFaultsTest(FakeJmapTestCase):
 
     def setUp(self):
         self.fake.cut_download_after = None
@@ -87,6 +94,33 @@ class JmapFaultsTest(pf.GatewayTestCase):
     def test_wrong_password_is_auth(self):
         conn = self.connect()
         self.assertEqual(conn.login(USER, "wrong"), b"-ERR [AUTH] Authentication failed.\r\n")
+
+
+class JmapReadAheadFaultTest(FakeJmapTestCase):
+    """A download ahead of the reader (read-ahead) that breaks is never what the reader gets:
+    the message is downloaded again when its RETR comes."""
+
+    MESSAGES = [b"Subject: %d\r\n\r\n" % n + b"body line %d\r\n" % n * 2000 for n in range(1, 6)]
+
+    def test_a_download_cut_ahead_of_the_reader_is_asked_again(self):
+        self.fake.cut_once = {"B3": 1000}
+        self.fake.downloads.clear()
+        conn = self.gateway_session(USER, PASSWORD)
+        for n in (1, 2):
+            self.assertEqual(conn.cmd_multi(f"RETR {n}"),
+                             b"+OK %d octets\r\n" % len(self.MESSAGES[n - 1])
+                             + self.MESSAGES[n - 1] + b".\r\n")
+        deadline = time.monotonic() + 10
+        while "B3" in self.fake.cut_once and time.monotonic() < deadline:
+            time.sleep(0.05)  # the cut download ahead of the reader has been served
+        self.assertNotIn("B3", self.fake.cut_once, "no download of message 3 ahead")
+        time.sleep(0.2)  # and popgate has seen the close
+        self.assertEqual(conn.cmd_multi("RETR 3"),
+                         b"+OK %d octets\r\n" % len(self.MESSAGES[2]) + self.MESSAGES[2] + b".\r\n")
+        self.assertEqual(self.fake.downloads.count("B3"), 2)
+        self.assertEqual(conn.cmd_multi("RETR 4"),
+                         b"+OK %d octets\r\n" % len(self.MESSAGES[3]) + self.MESSAGES[3] + b".\r\n")
+        self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
 
 
 if __name__ == "__main__":

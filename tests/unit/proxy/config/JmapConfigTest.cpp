@@ -30,7 +30,8 @@ TEST(JmapConfigTest, EveryKeyIsAccepted) {
       "    type: jmap\n    url: https://jmap.example.org/jmap/\n    mailbox: Archive\n"
       "    delete: trash\n    proxy: http://proxy.example.org:3128\n"
       "    connect_timeout_s: 5\n    command_timeout_s: 30\n    retry_budget_s: 0\n"
-      "    max_json_bytes: 1048576\n    max_connections: 8\n    verify: true\n");
+      "    max_json_bytes: 1048576\n    max_connections: 8\n    verify: true\n"
+      "    read_ahead_messages: 2\n    read_ahead_bytes: 0\n");
   EXPECT_TRUE(loaded.problems.empty()) << problems(loaded);
   ASSERT_EQ(loaded.config.backends.count("j"), 1u);
   EXPECT_EQ(loaded.config.backends.at("j")->type(), "jmap");
@@ -54,6 +55,12 @@ TEST(JmapConfigTest, ProblemsNameTheirLine) {
             std::string::npos);
   EXPECT_NE(problems(load("    type: jmap\n    url: h\n    max_json_bytes: 10\n"))
                 .find("7: max_json_bytes must be between"),
+            std::string::npos);
+  EXPECT_NE(problems(load("    type: jmap\n    url: h\n    read_ahead_messages: 65\n"))
+                .find("7: read_ahead_messages must be at most 64"),
+            std::string::npos);
+  EXPECT_NE(problems(load("    type: jmap\n    url: h\n    read_ahead_bytes: 16777217\n"))
+                .find("7: read_ahead_bytes must be at most 16777216"),
             std::string::npos);
   EXPECT_NE(problems(load("    type: jmap\n    url: h\n    server_name: x\n"))
                 .find("unknown key 'server_name'"),
