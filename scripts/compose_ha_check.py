@@ -33,7 +33,7 @@ def fail(message):
 def container(project, service):
     names = subprocess.run(
         ["podman", "ps", "-a", "--format", "{{.Names}}",
-         "--filter", f"label=io.podman.compose.project={project}",
+         "--filter", f"label=com.docker.compose.project={project}",
          "--filter", f"label=com.docker.compose.service={service}"],
         capture_output=True, text=True, check=True).stdout.split()
     if len(names) != 1:
@@ -97,7 +97,11 @@ def main():
 
     wait_for("HAProxy to see both replicas UP",
              lambda: all(server_states(stats_port).get(r) == "UP" for r in replicas))
-    print("HAProxy: popgate-a and popgate-b UP (health check: greeting behind a v2 LOCAL header)")
+    for name in replicas.values():  # the container's own check, on the loopback listener
+        if subprocess.run(["podman", "healthcheck", "run", name], capture_output=True).returncode:
+            fail(f"the health check of {name} does not pass")
+    print("HAProxy: popgate-a and popgate-b UP (health check: greeting behind a v2 LOCAL header);"
+          " their container health checks pass")
 
     # Mail through the balancer, twice: round robin sends one download to each replica.
     listing = curl(port).decode().split("\r\n")

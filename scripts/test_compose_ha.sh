@@ -60,7 +60,7 @@ python3 scripts/compose_ha_check.py "$project" 1111 8404 docker/dovecot/sample "
   for service in haproxy popgate-a popgate-b redis; do
     echo "-- $service"
     podman logs "$(podman ps -a --format '{{.Names}}' \
-      --filter "label=io.podman.compose.project=$project" \
+      --filter "label=com.docker.compose.project=$project" \
       --filter "label=com.docker.compose.service=$service")" 2>&1 | tail -n 30
   done
   fail "the ha profile"
