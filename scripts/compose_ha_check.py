@@ -68,12 +68,19 @@ def server_states(stats_port):
             if row["pxname"] == "replicas" and row["svname"] not in ("FRONTEND", "BACKEND")}
 
 
-def curl(port, path=""):
+def curl(port, path="", check=True):
     run = subprocess.run(["curl", "-sS", "--max-time", "30", "-u", f"{USER}:{PASSWORD}",
                           f"pop3://127.0.0.1:{port}/{path}"], capture_output=True)
+    if not check:
+        return run.returncode == 0
     if run.returncode != 0:
         fail(f"curl pop3://127.0.0.1:{port}/{path}: {run.stderr.decode(errors='replace')}")
     return run.stdout
+
+
+def balanced_lines(text):
+    """HAProxy's tcplog lines of POP3 connections: (client address, port, replica)."""
+    return re.findall(r"^(\S+):(\d+) \[[^]]*\] pop3 replicas/(popgate-[ab]) ", text, re.M)
 
 
 def count(replicas, pattern):
@@ -103,6 +110,15 @@ def main():
     print("HAProxy: popgate-a and popgate-b UP (health check: greeting behind a v2 LOCAL header);"
           " their container health checks pass")
 
+    # Ready once a login through HAProxy works. Here, a replica's first connections to
+    # `dovecot` sometimes time out (10 s) in the first seconds after `up` (the compose
+    # network's DNS, podman's aardvark-dns, is the suspect): counted and shown, not hidden.
+    attempts = []
+    wait_for("a first login through HAProxy",
+             lambda: attempts.append(1) or curl(port, check=False))
+    print(f"ready: first login through HAProxy at attempt {len(attempts)}")
+    skip = len(balanced_lines(logs(haproxy)))
+
     # Mail through the balancer, twice: round robin sends one download to each replica.
     listing = curl(port).decode().split("\r\n")
     samples = sorted(os.listdir(sample_dir))
@@ -118,9 +134,8 @@ def main():
     ha_ip = subprocess.run(["podman", "inspect", haproxy, "--format",
                             "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"],
                            capture_output=True, text=True, check=True).stdout.strip()
-    def balanced():  # HAProxy's tcplog lines: client address, port and replica
-        found = re.findall(r"^(\S+):(\d+) \[[^]]*\] pop3 replicas/(popgate-[ab]) ",
-                           logs(haproxy), re.M)
+    def balanced():
+        found = balanced_lines(logs(haproxy))[skip:]
         return found if len(found) >= 2 else None
     seen = wait_for("HAProxy's log lines of both downloads", balanced)
     for ip, client_port, replica in seen:

@@ -57,7 +57,7 @@ echo "stack up in $((ready - started)) s"
 
 step "check"
 python3 scripts/compose_ha_check.py "$project" 1111 8404 docker/dovecot/sample "$subnet" || {
-  for service in haproxy popgate-a popgate-b redis; do
+  for service in haproxy popgate-a popgate-b redis dovecot; do
     echo "-- $service"
     podman logs "$(podman ps -a --format '{{.Names}}' \
       --filter "label=com.docker.compose.project=$project" \
