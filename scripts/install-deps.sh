@@ -37,6 +37,9 @@ PACKAGES=(
   # crun fails on hybrid cgroups), a debian:12 base image from the archive, systemd-analyze
   podman runc slirp4netns uidmap netavark containernetworking-plugins fuse-overlayfs catatonit
   debootstrap systemd dpkg-dev
+  # docker/compose.yaml with podman (scripts/test_container.sh compose-ha): podman-compose, and
+  # aardvark-dns, without which containers cannot resolve each other's service names
+  podman-compose aardvark-dns
   # scripts/deep_checks.sh: memcheck of popgate under the integration tests (TSan comes with g++)
   valgrind
 )

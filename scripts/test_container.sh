@@ -9,8 +9,11 @@
 #      debian:12 container, where the shipped configuration passes --check-config, and checks
 #      the systemd unit with systemd-analyze verify.
 # Usage: scripts/test_container.sh [BUILD_DIR]     (run as root: podman needs it here)
+#        scripts/test_container.sh compose-ha      the `ha` profile of docker/compose.yaml with
+#                                                  podman-compose (scripts/test_compose_ha.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "${1:-}" = compose-ha ] && exec scripts/test_compose_ha.sh
 build_dir="${1:-build}"
 . scripts/container_env.sh
 
@@ -34,9 +37,8 @@ ensure_base_image
 
 step "build the image"
 revision="$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)"
-# --format docker: the OCI format has no HEALTHCHECK.
-podman build --pull=never --format docker -q -f docker/Dockerfile --build-arg POPGATE_REVISION="$revision" \
-  -t "$image" . >/dev/null
+# Also the tag docker/compose.yaml names, so that the compose-ha mode reuses this build.
+build_popgate_image "$image" localhost/popgate:compose
 size_mb=$(($(podman image inspect "$image" --format '{{.Size}}') / 1000000))
 echo "image $image: $size_mb MB"
 podman run --rm "$image" --version | tee "$work/version"
