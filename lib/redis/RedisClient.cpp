@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "lib/net/TcpListener.h"
 #include "lib/redis/RedisUvEvents.h"
 
 namespace popgate::redis {
@@ -69,15 +70,71 @@ RedisClient::RedisClient(uv_loop_t* loop, RedisSettings settings)
   connect();
 }
 
+struct RedisClient::Lookup {
+  uv_getaddrinfo_t request;
+  RedisClient* owner;
+};
+
 RedisClient::~RedisClient() {
   destroying_ = true;
+  if (lookup_) {
+    // It completes without us: its callback finds no owner.
+    lookup_->owner = nullptr;
+    uv_cancel(reinterpret_cast<uv_req_t*>(&lookup_->request));
+  }
   // Frees the context now: hiredis answers what is in flight with NULL (dropped below, the
   // callers are going too) and closes its poll handle through uv_close.
   if (context_) redisAsyncFree(std::exchange(context_, nullptr));
 }
 
 void RedisClient::connect() {
-  redisAsyncContext* context = redisAsyncConnect(settings_.address.c_str(), settings_.port);
+  if (net::parseAddress(settings_.address, settings_.port)) return connectTo(settings_.address);
+  if (!untried_.empty()) {
+    std::string ip = std::move(untried_.front());
+    untried_.erase(untried_.begin());
+    return connectTo(ip);
+  }
+  // A name: looked up again once its addresses were all tried, bounded by the connect timeout.
+  connectTimer_.start(settings_.connectTimeout, [this] {
+    if (lookup_) std::exchange(lookup_, nullptr)->owner = nullptr;
+    lost("cannot resolve " + settings_.address + ": timed out");
+  });
+  auto lookup = std::make_unique<Lookup>();
+  lookup->owner = this;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  int rc = uv_getaddrinfo(
+      loop_, &lookup->request,
+      [](uv_getaddrinfo_t* request, int status, addrinfo* result) {
+        std::unique_ptr<Lookup> done(reinterpret_cast<Lookup*>(request));
+        if (done->owner) done->owner->lookedUp(status, result);
+        uv_freeaddrinfo(result);
+      },
+      settings_.address.c_str(), nullptr, &hints);
+  if (rc != 0) return lost("cannot resolve " + settings_.address + ": " + uv_strerror(rc));
+  lookup_ = lookup.release();
+}
+
+void RedisClient::lookedUp(int status, addrinfo* result) {
+  lookup_ = nullptr;
+  connectTimer_.stop();
+  if (status < 0) return lost("cannot resolve " + settings_.address + ": " + uv_strerror(status));
+  for (addrinfo* entry = result; entry; entry = entry->ai_next) {
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (entry->ai_family == AF_INET6) {
+      uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(entry->ai_addr), ip, sizeof ip);
+    } else if (entry->ai_family == AF_INET) {
+      uv_ip4_name(reinterpret_cast<const sockaddr_in*>(entry->ai_addr), ip, sizeof ip);
+    }
+    if (ip[0] && std::find(untried_.begin(), untried_.end(), ip) == untried_.end())
+      untried_.emplace_back(ip);
+  }
+  if (untried_.empty()) return lost("cannot resolve " + settings_.address + ": no address");
+  connect();
+}
+
+void RedisClient::connectTo(const std::string& ip) {
+  redisAsyncContext* context = redisAsyncConnect(ip.c_str(), settings_.port);
   if (!context) return lost("cannot allocate a connection");
   if (context->err || attachToLoop(context, loop_) != REDIS_OK) {
     std::string why = context->err ? context->errstr : "cannot attach to the loop";
@@ -110,6 +167,7 @@ void RedisClient::onConnect(const redisAsyncContext* context, int status) {
     return self->lost(context->errstr);
   }
   self->connectTimer_.stop();
+  self->untried_.clear();  // the next reconnect looks the name up again
   spdlog::info("redis {}:{} connected", self->settings_.address, self->settings_.port);
 }
 

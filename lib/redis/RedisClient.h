@@ -33,6 +33,8 @@ struct redisAsyncContext;
 namespace popgate::redis {
 
 struct RedisSettings {
+  // An IP literal, or a name looked up (on libuv's thread pool) at every connection attempt, so
+  // that a Redis that comes back at another address (a container recreated) is found again.
   std::string address = "127.0.0.1";
   int port = 6379;
   std::string password;  // AUTH after every connect when set
@@ -68,6 +70,9 @@ class RedisClient {
   static void onReply(redisAsyncContext* context, void* reply, void* privdata);
 
   void connect();
+  void connectTo(const std::string& ip);  // after the lookup, if there was one
+  struct Lookup;                          // a name lookup in flight
+  void lookedUp(int status, addrinfo* result);
   void drop(const std::string& why);  // frees the connection (pending commands fail)
   void lost(const std::string& why);  // the connection is gone: retry after the backoff
   void finish(std::uint64_t id, Result<RedisReply> result);
@@ -77,6 +82,11 @@ class RedisClient {
   net::LoopExecutor executor_;
   net::Timer connectTimer_;  // the connect timeout, then the backoff before the next attempt
   redisAsyncContext* context_ = nullptr;
+  Lookup* lookup_ = nullptr;  // owned by libuv until its callback
+  // The addresses of the last lookup not tried yet: each attempt takes the next (a name may
+  // give ::1 and 127.0.0.1 where Redis listens on only one), the lookup runs again after the
+  // last, and a connection that opens forgets the rest.
+  std::vector<std::string> untried_;
   bool destroying_ = false;
   std::chrono::milliseconds backoff_{100};
   std::uint64_t nextId_ = 1;

@@ -78,7 +78,7 @@ enum class StateType { Local, Redis };
 
 struct StateConfig {
   StateType type = StateType::Local;
-  std::string address = "127.0.0.1";  // an IP literal: no name lookup on a worker's loop
+  std::string address = "127.0.0.1";  // an IP literal or a name (looked up at each connect)
   int port = 6379;
   std::string keyPrefix = "popgate:";
   std::chrono::seconds lease{60};  // how long a dead replica's mailboxes stay locked

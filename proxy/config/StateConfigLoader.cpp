@@ -2,6 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "lib/common/FileText.h"
 #include "lib/net/TcpListener.h"
 #include "proxy/config/StateConfig.h"
@@ -28,9 +31,17 @@ void readState(ConfigReader& r, const YAML::Node& node, StateConfig& state) {
         r.warning(node[key], std::string("state ") + key + " is unused: type is local");
     return;
   }
+  // An IP literal, or a host name (looked up asynchronously at each connection attempt).
+  auto hostName = [](const std::string& name) {
+    return !name.empty() && name.size() <= 253 &&
+           std::all_of(name.begin(), name.end(), [](unsigned char c) {
+             return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+           });
+  };
   if (node["address"] && r.scalar(node["address"], "state address", state.address) &&
-      !net::parseAddress(state.address, 0)) {
-    r.problem(node["address"], "state address must be an IPv4 or IPv6 literal: " + state.address);
+      !net::parseAddress(state.address, 0) && !hostName(state.address)) {
+    r.problem(node["address"],
+              "state address must be an IP address or a host name: " + state.address);
   }
   if (node["port"]) r.port(node["port"], "state port", state.port);
   if (node["key_prefix"]) r.scalar(node["key_prefix"], "state key_prefix", state.keyPrefix);

@@ -49,8 +49,9 @@ TEST(StateConfigTest, RedisKeysAndDefaults) {
 
 TEST(StateConfigTest, ProblemsHaveTheirLines) {
   EXPECT_EQ(problems(load("state: {type: memcached}\n")), "7: state type must be local or redis\n");
-  EXPECT_EQ(problems(load("state:\n  type: redis\n  address: redis.internal\n")),
-            "9: state address must be an IPv4 or IPv6 literal: redis.internal\n");
+  EXPECT_EQ(problems(load("state:\n  type: redis\n  address: redis.internal\n")), "");
+  EXPECT_EQ(problems(load("state:\n  type: redis\n  address: \"redis internal\"\n")),
+            "9: state address must be an IP address or a host name: redis internal\n");
   EXPECT_NE(problems(load("state:\n  type: redis\n  lease_s: 0\n")).find("9: "), std::string::npos);
   EXPECT_NE(problems(load("state:\n  type: redis\n  password_file: /nonexistent/pw\n"))
                 .find("9: state password_file: "),
