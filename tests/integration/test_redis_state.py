@@ -68,6 +68,18 @@ class RedisServer:
             proc.wait(10)
 
 
+def start_redis(cls):
+    """The test class's redis-server (once; stopped with its gateways) and its password file,
+    `redis.password` in the class's workdir."""
+    if cls.redis is not None:
+        return
+    pf.add_secret(REDIS_PASSWORD)
+    cls.redis = RedisServer(cls.workdir).start()
+    cls.gateways.append(cls.redis)
+    with open(os.path.join(cls.workdir, "redis.password"), "w") as f:
+        f.write(REDIS_PASSWORD + "\n")
+
+
 def login_when_available(port, user, password):
     """A logged-in RawPop3, retrying [IN-USE] (a lease not yet expired) and [SYS/TEMP] (a replica
     reconnecting to Redis) for a bounded time."""
@@ -103,12 +115,7 @@ class RedisStateTest(pf.GatewayTestCase):
     @classmethod
     def gateway_config(cls):
         """Every replica's: state: redis on the class's redis-server."""
-        if cls.redis is None:
-            pf.add_secret(REDIS_PASSWORD)
-            cls.redis = RedisServer(cls.workdir).start()
-            cls.gateways.append(cls.redis)
-            with open(os.path.join(cls.workdir, "redis.password"), "w") as f:
-                f.write(REDIS_PASSWORD + "\n")
+        start_redis(cls)
         config = pf.base_config(cls.sandbox.imap_port, free_port())
         config["listeners"].append({"name": "balanced", "address": pf.HOST, "port": free_port(),
                                     "proxy_protocol": True, "proxy_protocol_from": ["127.0.0.1/32"],
@@ -217,12 +224,7 @@ class SharedThrottleTest(pf.GatewayTestCase):
 
     @classmethod
     def gateway_config(cls):
-        if cls.redis is None:
-            pf.add_secret(REDIS_PASSWORD)
-            cls.redis = RedisServer(cls.workdir).start()
-            cls.gateways.append(cls.redis)
-            with open(os.path.join(cls.workdir, "redis.password"), "w") as f:
-                f.write(REDIS_PASSWORD + "\n")
+        start_redis(cls)
         config = pf.base_config(cls.sandbox.imap_port, free_port())
         config["limits"] = {"failed_logins": {"window_s": 600, "first_delay_ms": 10,
                                               "max_delay_s": 1, "refuse_after": REFUSE_AFTER}}
