@@ -161,6 +161,9 @@ void TcpStream::writePieces(std::span<const std::string_view> pieces) {
 void TcpStream::flush() {
   if (pending_.empty()) return;
   if (flushTimer_) flushTimer_->stop();
+  if (!wasCongested_ && uv_stream_get_write_queue_size(handle_.stream()) == 0 && tryWriteAll()) {
+    return;
+  }
   auto request = std::make_unique<WriteRequest>();
   request->parts = std::move(pending_);
   request->bytes = std::exchange(pendingBytes_, 0);
@@ -182,6 +185,35 @@ void TcpStream::flush() {
     return;
   }
   static_cast<void>(request.release());  // owned by libuv until the write callback
+}
+
+bool TcpStream::tryWriteAll() {
+  // uv_write of a request the kernel takes at once still costs an epoll_ctl at the next turn
+  // (libuv re-registers the watcher when it stops waiting for POLLOUT) and a callback: two per
+  // RETR over JMAP (the request upstream, the answer to the client). uv_try_write costs neither.
+  std::vector<uv_buf_t> bufs;
+  bufs.reserve(pending_.size());
+  for (std::string& part : pending_) {
+    bufs.push_back(uv_buf_init(part.data(), static_cast<unsigned>(part.size())));
+  }
+  int rc = uv_try_write(handle_.stream(), bufs.data(), static_cast<unsigned>(bufs.size()));
+  if (rc == UV_EAGAIN || rc == 0) return false;
+  if (rc < 0) {
+    queued_ -= std::exchange(pendingBytes_, 0);
+    pending_.clear();
+    failLater(Error{ErrorCode::Temporary, uv_strerror(rc)});
+    return true;
+  }
+  auto sent = static_cast<std::size_t>(rc);
+  queued_ -= sent;
+  pendingBytes_ -= sent;
+  // Drop what the kernel took; the rest (a full socket buffer) goes through uv_write.
+  std::size_t whole = 0;
+  while (whole < pending_.size() && sent >= pending_[whole].size())
+    sent -= pending_[whole++].size();
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(whole));
+  if (!pending_.empty()) pending_.front() = pending_.front().substr(sent);
+  return pending_.empty();
 }
 
 void TcpStream::writeDone(std::size_t bytes, int status) {

@@ -59,6 +59,8 @@ class TcpStream final : public ByteStream {
   static constexpr std::chrono::milliseconds kBatchWait{20};
   void setLowWater(std::size_t bytes);
   void rearmQuickAck();
+  // Sends what is gathered with uv_try_write; true when nothing is left for uv_write.
+  bool tryWriteAll();
   void writeDone(std::size_t bytes, int status);
   void fail(Status reason);
   void failLater(Status reason);

@@ -14,6 +14,7 @@ import socket
 import ssl
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
@@ -175,6 +176,17 @@ class CyrusSandboxTest(SandboxTestCase):
         inbox = self.sandbox.jmap(ALICE[0], [
             ["Mailbox/query", {"accountId": ALICE[0], "filter": {"role": "inbox"}}, "m"]])
         self.assertEqual(len(inbox[0][1]["ids"]), 1)
+        # Each API request asks the SMTP backend for its capabilities: a refused loopback
+        # connection (smtp_host 127.0.0.1:1), never a fork of a missing sendmail (~23 ms each).
+        # Only where syslog is captured (unshare + mount); the listener writes in its thread.
+        deadline = time.monotonic() + 3
+        log = self.sandbox.log_text()
+        while "127.0.0.1:1" not in log and "User logged in" in log and time.monotonic() < deadline:
+            time.sleep(0.05)
+            log = self.sandbox.log_text()
+        if "User logged in" in log:
+            self.assertIn("can't connect to host: 127.0.0.1:1", log)
+            self.assertNotIn("sendmail", log)
 
     def test_jmap_query_get_download_equal_imap(self):
         user = ALICE[0]
