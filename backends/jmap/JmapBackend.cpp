@@ -11,7 +11,7 @@ namespace {
 class JmapBackend final : public backends::Backend {
  public:
   JmapBackend(uv_loop_t* loop, const JmapSettings& settings)
-      : context_{loop, settings, http::HttpClient(loop, clientSettings(settings)), {}} {}
+      : context_{loop, settings, http::HttpClient(loop, clientSettings(settings)), {}, {}} {}
   std::unique_ptr<backends::Mailbox> newMailbox() override {
     return std::make_unique<JmapMailbox>(context_);
   }
@@ -68,7 +68,8 @@ std::shared_ptr<const backends::BackendDefinition> parseJmapBackend(config::Conf
                                  "max_json_bytes",
                                  "max_connections",
                                  "read_ahead_messages",
-                                 "read_ahead_bytes"};
+                                 "read_ahead_bytes",
+                                 "snapshot_cache_messages"};
   for (const std::string& key : config::tlsClientKeys()) {
     if (key != "server_name") known.insert(key);  // the host in each URL is the name checked
   }
@@ -131,6 +132,12 @@ std::shared_ptr<const backends::BackendDefinition> parseJmapBackend(config::Conf
       r.scalar(body["read_ahead_bytes"], "read_ahead_bytes", settings.readAhead.bytes) &&
       settings.readAhead.bytes > 16 * 1024 * 1024) {
     r.problem(body["read_ahead_bytes"], "read_ahead_bytes must be at most 16777216 (16 MiB)");
+  }
+  if (body["snapshot_cache_messages"] &&
+      r.scalar(body["snapshot_cache_messages"], "snapshot_cache_messages",
+               settings.snapshotCacheMessages) &&
+      settings.snapshotCacheMessages > 100000000) {
+    r.problem(body["snapshot_cache_messages"], "snapshot_cache_messages must be at most 100000000");
   }
   // The session's apiUrl and downloadUrl may be https even when the session URL is not.
   net::TlsClientSettings tlsClient;

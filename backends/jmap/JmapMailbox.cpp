@@ -47,7 +47,7 @@ void JmapMailbox::open(const backends::Credentials& credentials, SnapshotDone do
   }
   if (const JmapAccount* known = context_.accounts.find(user_)) {
     account_ = *known;
-    if (!account_.mailboxes.mailboxId.empty()) return fetchPage(0);
+    if (!account_.mailboxes.mailboxId.empty()) return listMailbox();
     return fetchMailboxes();
   }
   fetchSession();
@@ -64,6 +64,7 @@ void JmapMailbox::call(http::HttpRequest request, Answer answer) {
   call_ = context_.client.fetch(
       std::move(request), settings.maxJsonBytes,
       [this, answer = std::move(answer)](Result<http::HttpResponse> response) {
+        answered_ = response.ok();
         if (!response) return answer(response.error());
         if (response.value().head.status != 200) return answer(statusError(response.value()));
         answeredBy_ = response.value().url;
@@ -105,8 +106,80 @@ void JmapMailbox::fetchMailboxes() {
     account_.mailboxes = std::move(ids.value());
     context_.accounts.put(user_, account_);
     context_.accounts.sawSessionState(user_, state);
-    fetchPage(0);
+    listMailbox();
   });
+}
+
+void JmapMailbox::listMailbox() {
+  auto kept = context_.snapshots.find(user_);
+  if (kept && context_.settings.snapshotCacheMessages > 0 &&
+      kept->mailboxId == account_.mailboxes.mailboxId) {
+    return fetchChanges(std::move(kept));
+  }
+  fetchPage(0);
+}
+
+void JmapMailbox::fetchChanges(std::shared_ptr<const MailboxSnapshot> kept) {
+  api(emailChangesRequest(account_.session, kept->mailboxId, kept->queryState),
+      [this, kept](Result<std::string> body) {
+        // A refused login or a store that does not answer fails as a listing would; a store
+        // that answers anything else (a status, a method error, changes that do not add up)
+        // gets the listing.
+        if (!body && (body.error().code == ErrorCode::Auth || !answered_)) {
+          return openFailed(body.error());
+        }
+        Result<EmailChanges> changes =
+            body ? parseEmailChanges(body.value()) : Result<EmailChanges>(body.error());
+        std::optional<std::vector<SnapshotEntry>> entries;
+        if (changes) entries = applyChanges(*kept, changes.value());
+        if (!entries) {
+          spdlog::debug(
+              "JMAP: the kept snapshot of {} cannot be brought up to date ({}): listing "
+              "the mailbox",
+              logText(user_), logText(changes ? "changes not exact" : changes.error().detail));
+          context_.snapshots.forget(user_);
+          return fetchPage(0);
+        }
+        context_.accounts.sawSessionState(user_, changes.value().sessionState);
+        queryState_ = changes.value().newQueryState;
+        for (SnapshotEntry& entry : *entries) {
+          addMessage(entry.id, std::move(entry.blobId), entry.size);
+        }
+        const EmailChanges& what = changes.value();
+        bool same =
+            what.added.empty() && what.removed.empty() && what.newQueryState == kept->queryState;
+        if (same) context_.snapshots.touch(user_);  // nothing new to keep: no copy
+        openDoneWith(std::to_string(what.added.size()) + " added and " +
+                         std::to_string(what.removed.size()) + " removed since the kept snapshot",
+                     !same);
+      });
+}
+
+void JmapMailbox::addMessage(const std::string& id, std::string blobId, std::uint64_t size) {
+  auto [entry, added] = blobOf_.emplace(id, Blob{std::move(blobId), messages_.size(), size});
+  if (!added) return;
+  byIndex_.push_back(entry);
+  messages_.append(id, uidlForId(id), size);
+}
+
+void JmapMailbox::openDoneWith(std::string how, bool keep) {
+  call_.reset();
+  messages_.shrinkToFit();
+  byIndex_.shrink_to_fit();
+  std::size_t limit = context_.settings.snapshotCacheMessages;
+  if (keep && limit > 0 && byIndex_.size() <= limit && !queryState_.empty()) {
+    auto snapshot = std::make_shared<MailboxSnapshot>();
+    snapshot->mailboxId = account_.mailboxes.mailboxId;
+    snapshot->queryState = queryState_;
+    snapshot->entries.reserve(byIndex_.size());
+    for (const auto& entry : byIndex_) {
+      snapshot->entries.push_back({entry->first, entry->second.blobId, entry->second.size});
+    }
+    context_.snapshots.put(user_, std::move(snapshot), limit);
+  }
+  spdlog::debug("JMAP: snapshot of {} messages for {}: {}", byIndex_.size(), logText(user_),
+                logText(how));
+  std::exchange(openDone_, nullptr)(std::move(messages_));
 }
 
 void JmapMailbox::fetchPage(std::uint64_t position) {
@@ -129,25 +202,19 @@ void JmapMailbox::fetchPage(std::uint64_t position) {
         }
         queryState_ = page.value().queryState;
         for (std::size_t i = 0; i < page.value().messages.size(); ++i) {
-          auto& message = page.value().messages[i];
-          Blob blob{page.value().blobIds[i], messages_.size(), message.size};
-          auto [entry, added] = blobOf_.emplace(message.id, std::move(blob));
-          if (!added) continue;
-          byIndex_.push_back(entry);
-          messages_.append(message.id, message.uidl, message.size);
+          const auto& message = page.value().messages[i];
+          addMessage(message.id, std::move(page.value().blobIds[i]), message.size);
         }
         std::uint64_t next = position + page.value().idsReturned;
         if (page.value().idsReturned > 0 && next < page.value().total) return fetchPage(next);
-        call_.reset();
-        messages_.shrinkToFit();
-        byIndex_.shrink_to_fit();
-        std::exchange(openDone_, nullptr)(std::move(messages_));
+        openDoneWith("listed", true);
       });
 }
 
 void JmapMailbox::openFailed(Error error) {
   // Whatever was cached may be why (a stale session, a mailbox gone): ask afresh next time.
   context_.accounts.forget(user_);
+  context_.snapshots.forget(user_);
   if (openDone_) std::exchange(openDone_, nullptr)(std::move(error));
 }
 

@@ -19,6 +19,7 @@
 #include "backends/jmap/JmapDownload.h"
 #include "backends/jmap/JmapReadAhead.h"
 #include "backends/jmap/JmapSettings.h"
+#include "backends/jmap/JmapSnapshots.h"
 #include "backends/mailbox/Mailbox.h"
 #include "backends/mailbox/MessageTop.h"
 #include "lib/http/HttpClient.h"
@@ -32,6 +33,7 @@ struct JmapContext {
   const JmapSettings& settings;
   http::HttpClient client;
   JmapAccounts accounts;
+  JmapSnapshots snapshots;
 };
 
 class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHandler {
@@ -54,7 +56,12 @@ class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHa
   void api(std::string body, Answer answer);
   void fetchSession();
   void fetchMailboxes();
+  void listMailbox();
   void fetchPage(std::uint64_t position);
+  void fetchChanges(std::shared_ptr<const MailboxSnapshot> kept);
+  void addMessage(const std::string& id, std::string blobId, std::uint64_t size);
+  // Hands the snapshot to the session, and keeps a copy for the next login when `keep`.
+  void openDoneWith(std::string how, bool keep);
   void openFailed(Error error);
 
   // Retrieval (JmapMailboxRetrieve.cpp).
@@ -74,6 +81,7 @@ class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHa
   std::string user_;
   std::string authorization_;
   http::HttpUrl answeredBy_;  // the URL of the last JSON answer, after redirects
+  bool answered_ = false;     // the last call got an HTTP response, of any status
   JmapAccount account_;
   SnapshotDone openDone_;
   backends::MessageList messages_;

@@ -199,6 +199,52 @@ Result<EmailPage> parseEmailPage(std::string_view body) {
   });
 }
 
+std::string emailChangesRequest(const JmapSession& session, const std::string& mailboxId,
+                                const std::string& sinceQueryState) {
+  const std::string& account = session.accountId;
+  json calls = json::array();
+  calls.push_back({"Email/queryChanges",
+                   {{"accountId", account},
+                    {"filter", {{"inMailbox", mailboxId}}},
+                    {"sort", {{{"property", "receivedAt"}, {"isAscending", true}}}},
+                    {"sinceQueryState", sinceQueryState},
+                    {"calculateTotal", true}},
+                   "c"});
+  calls.push_back({"Email/get",
+                   {{"accountId", account},
+                    {"#ids", backReference("c", "Email/queryChanges", "/added/*/id")},
+                    {"properties", {"id", "blobId", "size"}}},
+                   "g"});
+  return envelope(std::move(calls)).dump();
+}
+
+Result<EmailChanges> parseEmailChanges(std::string_view body) {
+  return parseWith<EmailChanges>(body, [](const json& root) -> Result<EmailChanges> {
+    EmailChanges changes;
+    changes.sessionState = stateOf(root);
+    auto query = response(root, "c", "Email/queryChanges");
+    if (!query) return query.error();
+    auto got = response(root, "g", "Email/get");
+    if (!got) return got.error();
+    const json& args = *query.value();
+    changes.oldQueryState = args.at("oldQueryState").get<std::string>();
+    changes.newQueryState = args.at("newQueryState").get<std::string>();
+    for (const json& id : args.at("removed")) changes.removed.push_back(id.get<std::string>());
+    for (const json& item : args.at("added")) {
+      changes.added.push_back(
+          {item.at("index").get<std::uint64_t>(), item.at("id").get<std::string>()});
+    }
+    if (args.contains("total") && !args["total"].is_null()) {
+      changes.total = args["total"].get<std::uint64_t>();
+    }
+    for (const json& email : got.value()->at("list")) {
+      changes.got[email.at("id").get<std::string>()] = {email.at("blobId").get<std::string>(),
+                                                        email.at("size").get<std::uint64_t>()};
+    }
+    return changes;
+  });
+}
+
 std::string destroyRequest(const JmapSession& session, const std::vector<std::string>& ids) {
   json calls = json::array();
   calls.push_back({"Email/set", {{"accountId", session.accountId}, {"destroy", ids}}, "d"});

@@ -26,6 +26,7 @@ struct JmapSettings {
   std::size_t maxJsonBytes = 16 * 1024 * 1024;
   std::size_t maxConnections = 64;
   ReadAheadLimits readAhead;
+  std::size_t snapshotCacheMessages = 100000;        // per worker; 0: every login lists the mailbox
   std::shared_ptr<const net::TlsClientContext> tls;  // null when nothing is https
 };
 

@@ -106,7 +106,11 @@ class FakeJmap:
                 ids = [f"E{n}" for n in range(1, len(self.messages) + 1)]
                 answer = {"ids": ids, "total": len(ids), "queryState": "q1", "position": 0}
             elif name == "Email/get":
-                ids = results[args["#ids"]["resultOf"]]["ids"]
+                ids = results[args["#ids"]["resultOf"]].get("ids")
+                if ids is None:  # the call it refers to failed (RFC 8620 §3.7)
+                    results[call_id] = None
+                    responses.append(["error", {"type": "invalidResultReference"}, call_id])
+                    continue
                 answer = {"list": [{"id": i, "blobId": "B" + i[1:],
                                     "size": len(self.messages[int(i[1:]) - 1])} for i in ids]}
             elif name == "Email/set":
@@ -115,8 +119,10 @@ class FakeJmap:
                 answer = {"destroyed": gone,
                           "notDestroyed": {i: {"type": "forbidden"} for i in args["destroy"]
                                            if i in self.refuse_destroy}}
-            else:
-                answer = {"type": "unknownMethod"}
+            else:  # Email/queryChanges too: popgate must list the mailbox afresh
+                results[call_id] = {}
+                responses.append(["error", {"type": "unknownMethod"}, call_id])
+                continue
             results[call_id] = answer
             responses.append([name, answer, call_id])
         return {"methodResponses": responses, "sessionState": "s1"}

@@ -186,6 +186,77 @@ class JmapDeleteTest(CyrusGatewayTestCase):
         self.assertIn("Subject: " + self.SUBJECTS[0], self.imap_subjects(BOB, "Trash"))
 
 
+class JmapKeptSnapshotTest(CyrusGatewayTestCase):
+    """A later login asks Cyrus only what changed since the kept snapshot (Email/queryChanges):
+    after mail arrives, mail is expunged elsewhere and POP3 deletes some, every listing must
+    equal a fresh one (a gateway that keeps nothing) and Cyrus's own pop3d's sizes."""
+
+    @classmethod
+    def gateway_config(cls):
+        config = jmap_config(cls.sandbox, cs.free_port())
+        config["workers"] = 1  # one cache: each login after the first finds the snapshot
+        return config
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.fresh = cls.start_gateway(
+                jmap_config(cls.sandbox, cs.free_port(), snapshot_cache_messages=0), "fresh")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    def message(self, n):
+        return b"From: k@example.net\r\nSubject: kept %d\r\n\r\nbody %d\r\n" % (n, n)
+
+    def assertSameAsFresh(self):
+        kept = self.gateway_session(*BOB)
+        fresh = self.gateway_session(*BOB, port=self.fresh.port)
+        listing = kept.cmd_multi("UIDL")
+        self.assertEqual(listing, fresh.cmd_multi("UIDL"))
+        self.assertEqual(kept.cmd_multi("LIST"), fresh.cmd_multi("LIST"))
+        self.assertEqual(body(kept.cmd_multi("LIST")), body(self.connect_cyrus_pop3(BOB).cmd_multi("LIST")))
+        count = len(body(listing).split(b"\r\n")) - 2
+        for n in range(1, count + 1):
+            self.assertEqual(kept.cmd_multi(f"RETR {n}"), fresh.cmd_multi(f"RETR {n}"))
+        self.assertEqual(kept.cmd("QUIT"), b"+OK Logging out.\r\n")
+        self.assertEqual(fresh.cmd("QUIT"), b"+OK Logging out.\r\n")
+        return count
+
+    def expunge_elsewhere(self, subject):
+        conn = self.sandbox.imap(*BOB)
+        try:
+            conn.select("INBOX")
+            typ, data = conn.search(None, "SUBJECT", f'"{subject}"')
+            self.assertEqual(typ, "OK", data)
+            conn.store(data[0].decode().replace(" ", ","), "+FLAGS.SILENT", r"(\Deleted)")
+            conn.expunge()
+        finally:
+            conn.logout()
+
+    def test_changes_since_the_kept_snapshot_list_what_a_fresh_login_lists(self):
+        self.sandbox.clear(BOB[0])
+        self.sandbox.seed(*BOB, [self.message(n) for n in range(1, 6)])
+        self.assertEqual(self.assertSameAsFresh(), 5)
+        self.sandbox.seed(*BOB, [self.message(n) for n in (6, 7)])  # mail arrives
+        self.expunge_elsewhere("kept 2")  # another client deletes
+        self.assertEqual(self.assertSameAsFresh(), 6)
+        conn = self.gateway_session(*BOB)  # POP3 deletes
+        self.assertEqual(conn.cmd("DELE 1"), b"+OK Marked to be deleted.\r\n")
+        self.assertEqual(conn.cmd("DELE 6"), b"+OK Marked to be deleted.\r\n")
+        self.assertEqual(conn.cmd("QUIT"), b"+OK Logging out.\r\n")
+        self.assertEqual(self.assertSameAsFresh(), 4)
+        self.assertEqual(self.assertSameAsFresh(), 4)  # unchanged
+        self.assertEqual(self.imap_subjects(BOB), [f"Subject: kept {n}" for n in (3, 4, 5, 6)])
+        log = self.gateway.log_text()
+        self.assertNotIn("cannot be brought up to date", log)
+        # Cyrus's removed may name more than the one expunged (RFC 8620 §5.6 allows it).
+        self.assertRegex(log, r"snapshot of 6 messages for bob: 2 added and \d+ removed since the kept")
+        self.assertRegex(log, r"snapshot of 4 messages for bob: 0 added and 2 removed since the kept")
+        self.assertIn("0 added and 0 removed since the kept snapshot", log)
+
+
 class JmapClientsTest(CyrusGatewayTestCase, test_clients.ClientsTest):
     """The real clients of the core tests, through the JMAP backend (tests in ClientsTest)."""
 

@@ -55,7 +55,8 @@ void FakeJmapServer::answer(const Request& request) {
     for (const json& method : body["methodCalls"]) {
       json answer = call(method, results);
       results[method[2].get<std::string>()] = answer;
-      responses.push_back({method[0], answer, method[2]});
+      bool failed = answer.size() == 1 && answer.contains("type");  // RFC 8620 §3.6.2
+      responses.push_back({failed ? json("error") : method[0], answer, method[2]});
     }
     json out = {{"methodResponses", responses}, {"sessionState", sessionState}};
     reply(request.connection, 200, "application/json", out.dump());
@@ -86,13 +87,27 @@ json FakeJmapServer::call(const json& method, json& results) {
     for (std::uint64_t i = position; i < emails.size() && i < position + limit; ++i) {
       ids.push_back(emails[i].id);
     }
+    idsAt_[queryState] = this->ids();
     return {
         {"ids", ids}, {"total", emails.size()}, {"queryState", queryState}, {"position", position}};
+  }
+  if (name == "Email/queryChanges") {
+    ++queryChanges;
+    std::string since = args["sinceQueryState"];
+    if (refuseQueryChanges || !idsAt_.count(since)) return {{"type", "cannotCalculateChanges"}};
+    return changesSince(since);
   }
   if (name == "Email/get") {
     const json& ref = args["#ids"];
     json list = json::array();
-    for (const json& id : results[ref["resultOf"].get<std::string>()]["ids"]) {
+    json wanted = json::array();
+    const json& result = results[ref["resultOf"].get<std::string>()];
+    if (ref["path"] == "/added/*/id") {
+      for (const json& item : result.value("added", json::array())) wanted.push_back(item["id"]);
+    } else {
+      wanted = result["ids"];
+    }
+    for (const json& id : wanted) {
       for (const FakeEmail& email : emails) {
         if (email.id == id) {
           list.push_back(
@@ -125,6 +140,35 @@ json FakeJmapServer::call(const json& method, json& results) {
     return answer;
   }
   return {{"type", "unknownMethod"}};
+}
+
+std::vector<std::string> FakeJmapServer::ids() const {
+  std::vector<std::string> out;
+  for (const FakeEmail& email : emails) out.push_back(email.id);
+  return out;
+}
+
+// RFC 8620 §5.6, the simple way the fake can: every id gone is removed, every id new is added
+// at its index (the fake's order is insertion order, so nothing else moves).
+json FakeJmapServer::changesSince(const std::string& state) {
+  const std::vector<std::string>& old = idsAt_[state];
+  std::vector<std::string> now = ids();
+  json removed = json::array();
+  json added = json::array();
+  for (const std::string& id : old) {
+    if (std::find(now.begin(), now.end(), id) == now.end()) removed.push_back(id);
+  }
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    if (std::find(old.begin(), old.end(), now[i]) == old.end()) {
+      added.push_back({{"id", now[i]}, {"index", i}});
+    }
+  }
+  idsAt_[queryState] = now;
+  return {{"oldQueryState", state},
+          {"newQueryState", queryState},
+          {"removed", removed},
+          {"added", added},
+          {"total", queryChangesTotal.value_or(now.size())}};
 }
 
 }  // namespace popgate::jmap::test

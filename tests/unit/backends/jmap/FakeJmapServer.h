@@ -36,9 +36,12 @@ class FakeJmapServer {
   std::string sessionState = "s1";
   std::string queryState = "q1";
   bool hasTrash = true;
-  std::vector<std::string> refuseDestroy;    // ids answered in notDestroyed
-  std::vector<std::string> destroyed;        // every id destroyed
-  std::map<std::string, std::string> moved;  // id -> mailbox id
+  bool refuseQueryChanges = false;                 // Email/queryChanges: cannotCalculateChanges
+  std::optional<std::uint64_t> queryChangesTotal;  // a wrong total, when set
+  int queryChanges = 0;                            // Email/queryChanges answered
+  std::vector<std::string> refuseDestroy;          // ids answered in notDestroyed
+  std::vector<std::string> destroyed;              // every id destroyed
+  std::map<std::string, std::string> moved;        // id -> mailbox id
   // Answers a request before the fake does when it returns true (faults, counting).
   std::function<bool(const Request&)> intercept;
   // Called after each page (Email/query) is answered.
@@ -54,7 +57,11 @@ class FakeJmapServer {
   nlohmann::json call(const nlohmann::json& method, nlohmann::json& results);
   void reply(int connection, int status, const std::string& type, const std::string& body);
 
+  nlohmann::json changesSince(const std::string& state);
+  std::vector<std::string> ids() const;
+
   http::test::ScriptedHttpServer& http_;
+  std::map<std::string, std::vector<std::string>> idsAt_;  // queryState -> the ids it showed
 };
 
 }  // namespace popgate::jmap::test

@@ -77,7 +77,7 @@ class JmapMailboxTest : public ::testing::Test {
   // JmapContext holds a reference and a non-movable client: built in place.
   struct Holder {
     Holder(uv_loop_t* loop, const JmapSettings& settings, const http::HttpClientSettings& client)
-        : value{loop, settings, http::HttpClient(loop, client), {}} {}
+        : value{loop, settings, http::HttpClient(loop, client), {}, {}} {}
     JmapContext value;
   };
 
