@@ -94,8 +94,22 @@ void HttpConnection::onData(std::string_view bytes) {
     return;
   }
   if (!bytes.empty()) received_ = true;
-  unparsed_.append(bytes);
   if (!parser_.paused()) armResponseTimer();
+  if (unparsed_.empty() && !pumping_) {
+    // Parsed straight from the read buffer: a body streams without a copy; only what the
+    // parser leaves (it paused, or a response ended before the read did) is kept.
+    pumping_ = true;
+    while (busy_ && !parser_.paused() && !parser_.complete() && !bytes.empty()) {
+      auto consumed = parser_.feed(bytes);
+      if (!consumed) {
+        pumping_ = false;
+        return fail(consumed.error());
+      }
+      bytes.remove_prefix(consumed.value());
+    }
+    pumping_ = false;
+  }
+  unparsed_.append(bytes);
   pump();
 }
 
