@@ -4,6 +4,7 @@
 Run it through bench/run.sh (which installs the packages and builds first):
     bench/run.sh [--quick] [--scenarios poll,bulk,big,idle,rabid] [--targets dovecot,popgate]
     bench/run.sh --scenarios huge     (a 100,000-message mailbox: bench/huge_mailbox.py)
+    bench/run.sh ... --rounds N       (poll and bulk cells N times, targets taking turns: medians)
 
 Targets (all on 127.0.0.1, all serving the same Maildir store):
   dovecot  Dovecot's own POP3 reading the store (no gateway hop: the ceiling)
@@ -62,6 +63,9 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="short runs: a smoke test")
     p.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
     p.add_argument("--targets", default=",".join(ALL_TARGETS))
+    p.add_argument("--rounds", type=int, default=1,
+                   help="poll and bulk: run every cell this many times, the targets taking turns "
+                        "in each round; the report gives medians (and each round's ratios)")
     p.add_argument("--workers", type=int, default=1,
                    help="event loops for popgate and worker processes for nginx (the same number)")
     p.add_argument("--pin", action="store_true",
@@ -96,7 +100,7 @@ def log(text=""):
 class Bench:
     def __init__(self, args):
         self.args = args
-        self.plan = PLANS["quick" if args.quick else "full"]
+        self.plan = dict(PLANS["quick" if args.quick else "full"], rounds=max(1, args.rounds))
         self.services = []
         self.targets = {}
         self.popgates = {}  # target name -> (popgate service, its TargetInfo maker)
@@ -254,6 +258,12 @@ class Bench:
 
     # --- scenarios -------------------------------------------------------------------------------
 
+    def cells(self, concurrencies):
+        """(round, clients, target) in run order: each round runs every cell once, so that
+        whatever else the machine does hits every target alike (the report takes medians)."""
+        return [(r, c, t) for r in range(self.plan["rounds"]) for c in concurrencies
+                for t in self.targets.values()]
+
     def run(self):
         a, plan = self.args, self.plan
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -272,26 +282,24 @@ class Bench:
 
         if "poll" in a.scenarios:
             log("==> poll: USER/PASS, UIDL (500 messages), QUIT")
-            for c in plan["poll_concurrency"]:
-                for t in self.targets.values():
-                    runner.measured(f"poll-c{c}-{t.name}", t,
-                                    ["poll", "--port", t.pop3_port, "--users", poll_users,
-                                     "--concurrency", c, "--duration", plan["poll_s"],
-                                     "--warmup", warm, "--session-timeout", 60, "--label", t.name],
-                                    timeout=plan["poll_s"] + warm + 90,
-                                    extra={"concurrency": c})
-                    self.check_popgate(runner)
+            for r, c, t in self.cells(plan["poll_concurrency"]):
+                runner.measured(f"poll-c{c}-{t.name}" + (f"-{r + 1}" if r else ""), t,
+                                ["poll", "--port", t.pop3_port, "--users", poll_users,
+                                 "--concurrency", c, "--duration", plan["poll_s"],
+                                 "--warmup", warm, "--session-timeout", 60, "--label", t.name],
+                                timeout=plan["poll_s"] + warm + 90,
+                                extra={"concurrency": c})
+                self.check_popgate(runner)
         if "bulk" in a.scenarios:
             log("==> bulk: USER/PASS, LIST, RETR every message, QUIT")
-            for c in plan["bulk_concurrency"]:
-                for t in self.targets.values():
-                    runner.measured(f"bulk-c{c}-{t.name}", t,
-                                    ["bulk", "--port", t.pop3_port, "--users", bulk_users,
-                                     "--concurrency", c, "--duration", plan["bulk_s"],
-                                     "--warmup", warm, "--session-timeout", 120, "--label", t.name],
-                                    timeout=plan["bulk_s"] + warm + 150,
-                                    extra={"concurrency": c})
-                    self.check_popgate(runner)
+            for r, c, t in self.cells(plan["bulk_concurrency"]):
+                runner.measured(f"bulk-c{c}-{t.name}" + (f"-{r + 1}" if r else ""), t,
+                                ["bulk", "--port", t.pop3_port, "--users", bulk_users,
+                                 "--concurrency", c, "--duration", plan["bulk_s"],
+                                 "--warmup", warm, "--session-timeout", 120, "--label", t.name],
+                                timeout=plan["bulk_s"] + warm + 150,
+                                extra={"concurrency": c})
+                self.check_popgate(runner)
         if "big" in a.scenarios:
             log(f"==> big: RETR of a {BIG_MIB} MiB message; floor: IMAP UID FETCH BODY.PEEK[]")
             floor_args = ["imap-fetch", "--port", self.store.imap_port, "--user", "big",

@@ -12,6 +12,9 @@
 #   bench/run.sh --scenarios poll,bulk --targets popgate-jmap,popgate-cyrus-imap
 #                           popgate over JMAP and over IMAP on one Cyrus store (also cyrus-pop3d;
 #                           Cyrus from scripts/install-deps.sh, started only for these targets)
+#   bench/run.sh --scenarios poll,bulk --targets popgate-jmap,popgate-cyrus-imap --rounds 3
+#                           every poll and bulk cell three times, the targets taking turns; the
+#                           report gives medians and each round's JMAP / IMAP ratio
 #
 # Environment: POPGATE_BENCH_SKIP_INSTALL=1 (no apt-get), POPGATE_BENCH_SKIP_BUILD=1 (use the
 # binaries in build/ as they are), POPGATE_BENCH_BIN and POPGATE_BENCH_LOADGEN (other popgate

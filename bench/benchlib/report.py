@@ -3,6 +3,7 @@
 import datetime
 import json
 import os
+import statistics
 
 from .markdown import ratio as _ratio, rfmt as _rfmt, table as _table
 from .report_goals import CYRUS_PAIRS, CYRUS_TARGETS, cyrus_goals, cyrus_section, goals
@@ -35,10 +36,21 @@ class Records:
         return self.by_run.get(run)
 
     def lg(self, run, key, default=None):
+        """A load generator figure of a run; with repeats (bench.py --rounds), the median of a
+        number over the runs that have it."""
         r = self.get(run)
         if not r or not r.get("loadgen"):
             return default
-        return r["loadgen"].get(key, default)
+        value = r["loadgen"].get(key, default)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return value
+        values = [x["loadgen"].get(key) for x in self.repeats(run) if x.get("loadgen")]
+        values = [v for v in values if isinstance(v, (int, float))]
+        return statistics.median(values) if len(values) > 1 else value
+
+    def each(self, run, key):
+        """The figure of every repeat of a run, in run order (None where it failed)."""
+        return [(x.get("loadgen") or {}).get(key) for x in self.repeats(run)]
 
     def repeats(self, run):
         """A run and its repeats (run-2, run-3, ...)."""
@@ -74,6 +86,12 @@ class Records:
         if not r:
             return default
         return r["measure"].get(key, default)
+
+
+def _rounds_note(plan):
+    rounds = plan.get("rounds", 1)
+    return (f" Median of {rounds} rounds (every cell once per round, the targets taking turns; "
+            "latencies from the first round)." if rounds > 1 else "")
 
 
 def summary(records, machine, corpus, plan, command, targets):
@@ -114,7 +132,8 @@ def summary(records, machine, corpus, plan, command, targets):
     concs = [c for c in plan["poll_concurrency"] if any(R.get(f"poll-c{c}-{t}") for t in targets)]
     if concs:
         out.append("\n## poll: login, UIDL (500 messages), QUIT\n\n"
-                   "Sessions per second (p50 / p99 latency of a whole session, ms).\n\n")
+                   "Sessions per second (p50 / p99 latency of a whole session, ms)."
+                   + _rounds_note(plan) + "\n\n")
         rows = []
         for c in concs:
             row = [c]
@@ -139,7 +158,8 @@ def summary(records, machine, corpus, plan, command, targets):
     concs = [c for c in plan["bulk_concurrency"] if any(R.get(f"bulk-c{c}-{t}") for t in targets)]
     if concs:
         out.append("\n## bulk: login, LIST, RETR every message, QUIT\n\n"
-                   "Message octets per second, MB/s (10^6 bytes; p50 session time, ms).\n\n")
+                   "Message octets per second, MB/s (10^6 bytes; p50 session time, ms)."
+                   + _rounds_note(plan) + "\n\n")
         rows = []
         for c in concs:
             row = [c]

@@ -71,16 +71,14 @@ CYRUS_PAIRS = {(JMAP, IMAP): "JMAP / IMAP (Cyrus)", (JMAP, POP3D): "JMAP / Cyrus
 def _cpu(R, run, per):
     """(popgate's CPU, Cyrus's CPU) of a run divided by `per`(record); popgate's is None for
     Cyrus's own POP3 (its gateway is Cyrus)."""
-    rec = R.get(run)
-    if not rec or not rec.get("loadgen"):
-        return None, None
-    n = per(rec)
+    recs = [r for r in R.repeats(run) if r.get("loadgen")]  # with --rounds: all of them
+    n = sum(per(r) for r in recs)
     if not n:
         return None, None
-    m = rec["measure"]
-    if rec["target"] == POP3D:
-        return None, m["gateway_cpu_s"] / n
-    return m["gateway_cpu_s"] / n, m["backend_cpu_s"] / n
+    gateway = sum(r["measure"]["gateway_cpu_s"] for r in recs) / n
+    if recs[0]["target"] == POP3D:
+        return None, gateway
+    return gateway, sum(r["measure"]["backend_cpu_s"] for r in recs) / n
 
 
 def _per_gb(rec):
@@ -120,13 +118,24 @@ def cyrus_section(R, plan, targets, titles):
         cpu = [_cpu(R, f"poll-c{pc}-{t}", _per_ms_session) for t in shown]
         row(f"popgate CPU ms per poll session ({pc} clients)", [c[0] for c in cpu], 2)
         row(f"Cyrus CPU ms per poll session ({pc} clients)", [c[1] for c in cpu], 2)
+    rounds = plan.get("rounds", 1)
+    if rounds > 1 and JMAP in shown and IMAP in shown:
+        for kind, key, concs in (("poll", "sessions_per_s", plan["poll_concurrency"]),
+                                 ("bulk", "mb_per_s", plan["bulk_concurrency"])):
+            for c in concs:
+                pairs = zip(R.each(f"{kind}-c{c}-{JMAP}", key), R.each(f"{kind}-c{c}-{IMAP}", key))
+                ratios = [_rfmt(_ratio(a, b)) for a, b in pairs]
+                if ratios:
+                    rows.append([f"{kind}, {c} clients: JMAP / IMAP in each round"]
+                                + [""] * len(shown) + [", ".join(ratios)])
     return ("\n## Cyrus store: popgate over JMAP and over IMAP\n\n"
             "The same poll and bulk mailboxes in one Cyrus IMAP 3.6 instance, served by popgate "
             "with a `jmap` backend (its JMAP), popgate with an `imap` backend (its IMAP)"
             + (" and Cyrus's own POP3" if POP3D in shown else "") + ". popgate CPU: the "
             "popgate process; Cyrus CPU: the whole Cyrus instance (master and every imapd, "
             "httpd, pop3d it forked), from /proc as above. Ratio: JMAP / IMAP, measured in this "
-            "run.\n\n" + _table(["measure"] + [titles[t] for t in shown] + ["JMAP / IMAP"], rows))
+            "run" + (f"; rates are medians of {rounds} rounds, CPU is summed over them"
+                     if rounds > 1 else "") + ".\n\n" + _table(["measure"] + [titles[t] for t in shown] + ["JMAP / IMAP"], rows))
 
 
 def cyrus_goals(R, plan, targets):
