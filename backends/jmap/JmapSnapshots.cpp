@@ -13,21 +13,30 @@ std::optional<std::vector<SnapshotEntry>> applyChanges(const MailboxSnapshot& ol
   std::set<std::string> removed(changes.removed.begin(), changes.removed.end());
   // A moved email is in added without being in removed: it leaves its old place too.
   for (const AddedEmail& item : changes.added) removed.insert(item.id);
-  std::vector<SnapshotEntry> entries;
-  entries.reserve(old.entries.size() + changes.added.size());
+  std::vector<SnapshotEntry> kept;
+  kept.reserve(old.entries.size());
   for (const SnapshotEntry& entry : old.entries) {
-    if (!removed.count(entry.id)) entries.push_back(entry);
+    if (!removed.count(entry.id)) kept.push_back(entry);
   }
   std::vector<AddedEmail> added = changes.added;
   std::stable_sort(added.begin(), added.end(),
                    [](const AddedEmail& a, const AddedEmail& b) { return a.index < b.index; });
+  // Inserting in ascending index puts each one at its final position, so one merge pass does
+  // it (inserting one by one would be quadratic in what a server sends).
+  std::vector<SnapshotEntry> entries;
+  entries.reserve(kept.size() + added.size());
+  std::size_t next = 0;
   for (const AddedEmail& item : added) {
     auto got = changes.got.find(item.id);
-    // Destroyed between the two calls, or an index that is no position: not exact.
-    if (got == changes.got.end() || item.index > entries.size()) return std::nullopt;
-    entries.insert(entries.begin() + static_cast<std::ptrdiff_t>(item.index),
-                   SnapshotEntry{item.id, got->second.first, got->second.second});
+    // Destroyed between the two calls, two at one index, or an index that is no position.
+    if (got == changes.got.end() || item.index < entries.size()) return std::nullopt;
+    while (entries.size() < item.index) {
+      if (next == kept.size()) return std::nullopt;
+      entries.push_back(std::move(kept[next++]));
+    }
+    entries.push_back(SnapshotEntry{item.id, got->second.first, got->second.second});
   }
+  while (next < kept.size()) entries.push_back(std::move(kept[next++]));
   if (changes.total && *changes.total != entries.size()) return std::nullopt;
   std::set<std::string_view> seen;
   for (const SnapshotEntry& entry : entries) {

@@ -102,6 +102,7 @@ TEST(JmapSnapshotsTest, AnythingNotExactIsRefused) {
   EXPECT_FALSE(applyChanges(old, changes({}, {}, 3)));                      // total does not match
   EXPECT_FALSE(applyChanges(old, changes({}, {{5, "E9"}}, 3)));             // index past the end
   EXPECT_FALSE(applyChanges(old, changes({}, {{1, "E1"}, {2, "E1"}}, 3)));  // an id twice
+  EXPECT_FALSE(applyChanges(old, changes({}, {{1, "E8"}, {1, "E9"}}, 4)));  // two at one index
   EmailChanges gone = changes({}, {{2, "E3"}}, 3);
   gone.got.clear();  // destroyed between the queryChanges and the get
   EXPECT_FALSE(applyChanges(old, gone));
