@@ -353,6 +353,11 @@ backends:
   local:
 {backend}routing:
   default_backend: local
+# Every client of the bench is 127.0.0.1: the per-address default (256) would drop the idle
+# scenario's 10,000 connections, and the total default (10,000) the 2,000 TLS ones after them.
+limits:
+  max_connections: 0
+  max_connections_per_address: 0
 log:
   level: info
 {extra}"""
