@@ -280,25 +280,19 @@ class Bench:
         bulk_users = os.path.join(work, "bulk-users.txt")
         warm = plan["warmup_s"]
 
-        if "poll" in a.scenarios:
-            log("==> poll: USER/PASS, UIDL (500 messages), QUIT")
-            for r, c, t in self.cells(plan["poll_concurrency"]):
-                runner.measured(f"poll-c{c}-{t.name}" + (f"-{r + 1}" if r else ""), t,
-                                ["poll", "--port", t.pop3_port, "--users", poll_users,
-                                 "--concurrency", c, "--duration", plan["poll_s"],
-                                 "--warmup", warm, "--session-timeout", 60, "--label", t.name],
-                                timeout=plan["poll_s"] + warm + 90,
-                                extra={"concurrency": c})
-                self.check_popgate(runner)
-        if "bulk" in a.scenarios:
-            log("==> bulk: USER/PASS, LIST, RETR every message, QUIT")
-            for r, c, t in self.cells(plan["bulk_concurrency"]):
-                runner.measured(f"bulk-c{c}-{t.name}" + (f"-{r + 1}" if r else ""), t,
-                                ["bulk", "--port", t.pop3_port, "--users", bulk_users,
-                                 "--concurrency", c, "--duration", plan["bulk_s"],
-                                 "--warmup", warm, "--session-timeout", 120, "--label", t.name],
-                                timeout=plan["bulk_s"] + warm + 150,
-                                extra={"concurrency": c})
+        for scenario, title, users, session_timeout, slack in (
+                ("poll", "USER/PASS, UIDL (500 messages), QUIT", poll_users, 60, 90),
+                ("bulk", "USER/PASS, LIST, RETR every message, QUIT", bulk_users, 120, 150)):
+            if scenario not in a.scenarios:
+                continue
+            log(f"==> {scenario}: {title}")
+            seconds = plan[f"{scenario}_s"]
+            for r, c, t in self.cells(plan[f"{scenario}_concurrency"]):
+                runner.measured(f"{scenario}-c{c}-{t.name}" + (f"-{r + 1}" if r else ""), t,
+                                [scenario, "--port", t.pop3_port, "--users", users,
+                                 "--concurrency", c, "--duration", seconds, "--warmup", warm,
+                                 "--session-timeout", session_timeout, "--label", t.name],
+                                timeout=seconds + warm + slack, extra={"concurrency": c})
                 self.check_popgate(runner)
         if "big" in a.scenarios:
             log(f"==> big: RETR of a {BIG_MIB} MiB message; floor: IMAP UID FETCH BODY.PEEK[]")

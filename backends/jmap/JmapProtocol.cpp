@@ -151,23 +151,35 @@ Result<MailboxIds> parseMailboxes(std::string_view body, const MailboxChoice& ch
   });
 }
 
+namespace {
+
+// The query every snapshot reads (and its changes follow): the mailbox in receivedAt order.
+json mailboxQuery(const JmapSession& session, const std::string& mailboxId) {
+  return {{"accountId", session.accountId},
+          {"filter", {{"inMailbox", mailboxId}}},
+          {"sort", {{{"property", "receivedAt"}, {"isAscending", true}}}},
+          {"calculateTotal", true}};
+}
+
+// Email/get of what a snapshot keeps, of the ids a back-reference names.
+json snapshotGet(const JmapSession& session, json ids) {
+  return {"Email/get",
+          {{"accountId", session.accountId},
+           {"#ids", std::move(ids)},
+           {"properties", {"id", "blobId", "size"}}},
+          "g"};
+}
+
+}  // namespace
+
 std::string emailPageRequest(const JmapSession& session, const std::string& mailboxId,
                              std::uint64_t position, std::uint64_t limit) {
-  const std::string& account = session.accountId;
+  json query = mailboxQuery(session, mailboxId);
+  query["position"] = position;
+  query["limit"] = limit;
   json calls = json::array();
-  calls.push_back({"Email/query",
-                   {{"accountId", account},
-                    {"filter", {{"inMailbox", mailboxId}}},
-                    {"sort", {{{"property", "receivedAt"}, {"isAscending", true}}}},
-                    {"position", position},
-                    {"limit", limit},
-                    {"calculateTotal", true}},
-                   "q"});
-  calls.push_back({"Email/get",
-                   {{"accountId", account},
-                    {"#ids", backReference("q", "Email/query", "/ids")},
-                    {"properties", {"id", "blobId", "size"}}},
-                   "g"});
+  calls.push_back({"Email/query", std::move(query), "q"});
+  calls.push_back(snapshotGet(session, backReference("q", "Email/query", "/ids")));
   return envelope(std::move(calls)).dump();
 }
 
@@ -201,20 +213,11 @@ Result<EmailPage> parseEmailPage(std::string_view body) {
 
 std::string emailChangesRequest(const JmapSession& session, const std::string& mailboxId,
                                 const std::string& sinceQueryState) {
-  const std::string& account = session.accountId;
+  json query = mailboxQuery(session, mailboxId);
+  query["sinceQueryState"] = sinceQueryState;
   json calls = json::array();
-  calls.push_back({"Email/queryChanges",
-                   {{"accountId", account},
-                    {"filter", {{"inMailbox", mailboxId}}},
-                    {"sort", {{{"property", "receivedAt"}, {"isAscending", true}}}},
-                    {"sinceQueryState", sinceQueryState},
-                    {"calculateTotal", true}},
-                   "c"});
-  calls.push_back({"Email/get",
-                   {{"accountId", account},
-                    {"#ids", backReference("c", "Email/queryChanges", "/added/*/id")},
-                    {"properties", {"id", "blobId", "size"}}},
-                   "g"});
+  calls.push_back({"Email/queryChanges", std::move(query), "c"});
+  calls.push_back(snapshotGet(session, backReference("c", "Email/queryChanges", "/added/*/id")));
   return envelope(std::move(calls)).dump();
 }
 

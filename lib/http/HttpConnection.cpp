@@ -95,22 +95,26 @@ void HttpConnection::onData(std::string_view bytes) {
   }
   if (!bytes.empty()) received_ = true;
   if (!parser_.paused()) armResponseTimer();
-  if (unparsed_.empty() && !pumping_) {
-    // Parsed straight from the read buffer: a body streams without a copy; only what the
-    // parser leaves (it paused, or a response ended before the read did) is kept.
-    pumping_ = true;
-    while (busy_ && !parser_.paused() && !parser_.complete() && !bytes.empty()) {
-      auto consumed = parser_.feed(bytes);
-      if (!consumed) {
-        pumping_ = false;
-        return fail(consumed.error());
-      }
-      bytes.remove_prefix(consumed.value());
-    }
-    pumping_ = false;
-  }
+  // Parsed straight from the read buffer: a body streams without a copy; only what the parser
+  // leaves (it paused, or a response ended before the read did) is kept.
+  if (unparsed_.empty() && !pumping_ && !feed(bytes)) return;
   unparsed_.append(bytes);
   pump();
+}
+
+bool HttpConnection::feed(std::string_view& bytes) {
+  pumping_ = true;
+  while (busy_ && !parser_.paused() && !parser_.complete() && !bytes.empty()) {
+    auto consumed = parser_.feed(bytes);
+    if (!consumed) {
+      pumping_ = false;
+      fail(consumed.error());
+      return false;
+    }
+    bytes.remove_prefix(consumed.value());
+  }
+  pumping_ = false;
+  return true;
 }
 
 void HttpConnection::onClosed(Status reason) {
@@ -128,16 +132,9 @@ void HttpConnection::onClosed(Status reason) {
 
 void HttpConnection::pump() {
   if (pumping_ || !busy_) return;
-  pumping_ = true;
-  while (busy_ && !parser_.paused() && !parser_.complete() && !unparsed_.empty()) {
-    auto consumed = parser_.feed(unparsed_);
-    if (!consumed) {
-      pumping_ = false;
-      return fail(consumed.error());
-    }
-    unparsed_.erase(0, consumed.value());
-  }
-  pumping_ = false;
+  std::string_view rest = unparsed_;
+  if (!feed(rest)) return;
+  unparsed_.erase(0, unparsed_.size() - rest.size());
   if (!busy_) return;
   if (!parser_.complete() && closed_ && unparsed_.empty() && !parser_.paused()) {
     // The server closed: the end of a close-delimited body, or a response cut short.

@@ -69,6 +69,9 @@ class HttpConnection final : private net::StreamHandler, private HttpResponsePar
   void onComplete() override;
 
   void pump();
+  // Parses `bytes` until the parser pauses or completes, dropping what it took; false when
+  // it failed (the connection has failed then).
+  bool feed(std::string_view& bytes);
   void fail(Error error);
   void armResponseTimer();
 
