@@ -18,11 +18,18 @@ them. A client sends what popgate sends, one exchange at a time, ROUNDS times ea
   jmap-changes POST Email/changes (sinceState of a listing's Email/get) of an unchanged account
   imap-retr    UID FETCH n BODY.PEEK[] for each of the 100 bulk messages, one at a time
   jmap-retr    GET downloadUrl for each of the 100 bulk messages, one at a time
+  jmap-retr4   the same downloads four at a time on four kept-alive connections, as popgate's
+               read-ahead has them in flight (a store that serializes one user's downloads
+               shows it here: Cyrus's default skiplist conversations.db did, see
+               docs/performance-stores.md)
 
 HTTP goes over one kept-alive connection, as popgate's pool keeps it. Wall time is the
 client's; Cyrus CPU is utime+stime over Cyrus's process tree (/proc), per exchange or per GB.
 
     sudo bench/cyrus_login_cost.py [ROUNDS]     # default 40
+
+CONVERSATIONS_DB=skiplist in the environment runs Cyrus with that conversations_db instead of
+the sandbox's twoskip (skiplist is Cyrus 3.6's default), to measure the difference.
 """
 
 import base64
@@ -119,9 +126,12 @@ class Jmap:
             extra = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         self.conn.sock.sendall(f"{method} {path} HTTP/1.1\r\n{self.head}{extra}\r\n".encode()
                                + (body or b""))
+        return self.response()
+
+    def response(self):
         head = self.conn.until(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
-            raise RuntimeError(f"{method} {path}: {head[:100]!r}")
+            raise RuntimeError(f"answer: {head[:100]!r}")
         length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))
         return self.conn.take(length)
 
@@ -163,8 +173,23 @@ class Jmap:
         return r["methodResponses"][0]
 
     def download(self, blob):
-        return self.request("GET", f"/jmap/download/{self.account}/{blob}/m.eml"
-                                   "?accept=message/rfc822")
+        self.send_download(blob)
+        return self.response()
+
+    def send_download(self, blob):
+        self.conn.sock.sendall(f"GET /jmap/download/{self.account}/{blob}/m.eml"
+                               f"?accept=message/rfc822 HTTP/1.1\r\n{self.head}\r\n".encode())
+
+
+def downloads_in_parallel(conns, blobs):
+    """Each round sends one download on every connection, then reads the answers."""
+    total = 0
+    for start in range(0, len(blobs), len(conns)):
+        batch = list(zip(conns, blobs[start:start + len(conns)]))
+        for conn, blob in batch:
+            conn.send_download(blob)
+        total += sum(len(conn.response()) for conn, _ in batch)
+    return total
 
 
 def measure(name, rounds, store, work, unit=None):
@@ -189,6 +214,10 @@ def measure(name, rounds, store, work, unit=None):
 
 def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    if os.environ.get("CONVERSATIONS_DB"):
+        sandbox = cyrus.cyrus_sandbox
+        sandbox.IMAPD_CONF = sandbox.IMAPD_CONF.replace(
+            "conversations_db: twoskip", "conversations_db: " + os.environ["CONVERSATIONS_DB"])
     work = tempfile.mkdtemp(prefix="popgate-cyrus-cost-")
     os.chmod(work, 0o755)
     poll, bulk = ("poll001", corpus.PASSWORD), ("bulk001", corpus.PASSWORD)
@@ -221,6 +250,9 @@ def main():
                     lambda: imap_retr(port, *bulk, len(blobs), quick), "GB")
             measure("jmap-retr" + q, retr_rounds, store,
                     lambda: sum(len(jb.download(b)) for b in blobs), "GB")
+            four = [jb] + [Jmap(http_port, *bulk, quick) for _ in range(3)]
+            measure("jmap-retr4" + q, retr_rounds, store,
+                    lambda: downloads_in_parallel(four, blobs), "GB")
     finally:
         store.stop()
 

@@ -3,6 +3,7 @@ the same bytes through all three. No popgate here; this pins the facts the JMAP 
 benchmark rely on (see the comment block at the top of cyrus_sandbox.py)."""
 
 import base64
+import glob
 import http.client
 import imaplib
 import json
@@ -187,6 +188,17 @@ class CyrusSandboxTest(SandboxTestCase):
         if "User logged in" in log:
             self.assertIn("can't connect to host: 127.0.0.1:1", log)
             self.assertNotIn("sendmail", log)
+
+    def test_conversations_db_is_twoskip(self):
+        # Cyrus's JMAP guide asks for conversations_db: twoskip; the 3.6 default (skiplist)
+        # locks each user's conversations.db exclusively for every JMAP request and download.
+        self.sandbox.jmap_session(ALICE[0])
+        paths = glob.glob(os.path.join(self.sandbox.dir, "conf", "user", "**",
+                                       "conversations.db"), recursive=True)
+        self.assertTrue(paths)
+        for path in paths:
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(20), b"\xa1\x02\x8b\x0dtwoskip file\0\0\0\0", path)
 
     def test_jmap_query_get_download_equal_imap(self):
         user = ALICE[0]
