@@ -55,12 +55,14 @@ std::string stateOf(const json& root) {
   return root.value("sessionState", std::string());
 }
 
-// RFC 6570 simple string expansion: everything but unreserved characters percent-encoded.
-std::string encodeVariable(std::string_view value) {
+// RFC 6570 simple string expansion: everything but unreserved characters (ASCII letters, digits,
+// "-._~") percent-encoded, appended to `out`.
+void appendEncoded(std::string& out, std::string_view value) {
   static const char* hex = "0123456789ABCDEF";
-  std::string out;
   for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -68,7 +70,6 @@ std::string encodeVariable(std::string_view value) {
       out += hex[c & 15];
     }
   }
-  return out;
 }
 
 }  // namespace
@@ -290,25 +291,29 @@ Result<SetAnswer> parseSet(std::string_view body, bool destroy) {
   });
 }
 
+// Built for every download: literal runs are appended whole and the variables encoded in place.
 std::string downloadUrl(const JmapSession& session, const std::string& blobId) {
-  std::string out;
   const std::string& tpl = session.downloadUrl;
+  std::string out;
+  out.reserve(tpl.size() + 3 * (session.accountId.size() + blobId.size()) + 32);
   for (std::size_t i = 0; i < tpl.size();) {
-    std::size_t close = tpl[i] == '{' ? tpl.find('}', i) : std::string::npos;
-    if (close == std::string::npos) {
-      out += tpl[i++];
-      continue;
+    std::size_t open = tpl.find('{', i);
+    std::size_t close = open == std::string::npos ? open : tpl.find('}', open);
+    if (close == std::string::npos) {  // no (further) variable: the rest is literal
+      out.append(tpl, i, std::string::npos);
+      break;
     }
-    std::string name = tpl.substr(i + 1, close - i - 1);
+    out.append(tpl, i, open - i);
+    std::string_view name(tpl.data() + open + 1, close - open - 1);
     if (name == "accountId")
-      out += encodeVariable(session.accountId);
+      appendEncoded(out, session.accountId);
     else if (name == "blobId")
-      out += encodeVariable(blobId);
+      appendEncoded(out, blobId);
     else if (name == "type")
-      out += encodeVariable("message/rfc822");
+      appendEncoded(out, "message/rfc822");
     else if (name == "name")
-      out += encodeVariable("message.eml");
-    i = close + 1;
+      appendEncoded(out, "message.eml");
+    i = close + 1;  // an unknown variable expands to nothing (RFC 6570 section 3.2.1)
   }
   return out;
 }
