@@ -109,7 +109,8 @@ void JmapMailbox::replayAhead() {
     download_.reset();
     return startDownload();
   }
-  std::optional<http::HttpResponseHead> head = download_->head();
+  // No copy of the head: onResponseHead reads it before anything can drop the download.
+  const std::optional<http::HttpResponseHead>& head = download_->head();
   std::string held = download_->takeHeld();
   bool ended = download_->ended();
   download_->attach(*this);  // what comes from now on streams through
@@ -119,6 +120,8 @@ void JmapMailbox::replayAhead() {
   if (sink_ && ended) onResponseEnd(Ok{});
 }
 
+// `head` may live in the download ahead (replayAhead): it is read before any call that could
+// drop that download.
 void JmapMailbox::onResponseHead(const http::HttpResponseHead& head) {
   if (head.status == 200) return sink_->onBodyStart();
   Error error{head.status == 404 ? ErrorCode::Gone : ErrorCode::Temporary,
