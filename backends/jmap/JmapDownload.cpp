@@ -27,7 +27,7 @@ void JmapDownload::onResponseHead(const http::HttpResponseHead& head) {
   if (attached_) return attached_->onResponseHead(head);
   if (failed_) return;
   if (head.status != 200) return fail();
-  head_ = head;
+  answered_ = true;
 }
 
 void JmapDownload::onResponseBody(std::string_view bytes) {

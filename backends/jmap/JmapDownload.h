@@ -8,7 +8,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "lib/http/HttpClient.h"
@@ -24,7 +23,7 @@ class JmapDownload final : private http::HttpResponseHandler {
 
   void start(http::HttpClient& client, http::HttpRequest request);
   // From now on the response goes to `handler` as it comes. What was kept before is the
-  // caller's to hand on first (head(), takeHeld(), ended()).
+  // caller's to hand on first (answered(), takeHeld(), ended()).
   void attach(http::HttpResponseHandler& handler) { attached_ = &handler; }
   void pause();
   void resume();
@@ -33,7 +32,8 @@ class JmapDownload final : private http::HttpResponseHandler {
   std::uint64_t expected() const { return expected_; }
   // Not attached: of no use to a retrieval (see above).
   bool failed() const { return failed_; }
-  const std::optional<http::HttpResponseHead>& head() const { return head_; }
+  // The 200 head came (a download ahead keeps no other answer, and nothing else of the head).
+  bool answered() const { return answered_; }
   std::string takeHeld() { return std::exchange(held_, {}); }
   bool ended() const { return ended_; }  // complete (a failed one is failed())
 
@@ -47,8 +47,8 @@ class JmapDownload final : private http::HttpResponseHandler {
   std::uint64_t expected_;
   std::unique_ptr<http::HttpExchange> exchange_;
   http::HttpResponseHandler* attached_ = nullptr;
-  std::optional<http::HttpResponseHead> head_;
   std::string held_;
+  bool answered_ = false;
   bool ended_ = false;
   bool failed_ = false;
 };

@@ -47,6 +47,7 @@ void JmapMailbox::open(const backends::Credentials& credentials, SnapshotDone do
   }
   if (const JmapAccount* known = context_.accounts.find(user_)) {
     account_ = *known;
+    downloadUrl_.reset();
     if (!account_.mailboxes.mailboxId.empty()) return listMailbox();
     return fetchMailboxes();
   }
@@ -91,6 +92,7 @@ void JmapMailbox::fetchSession() {
       *url = absolute.value().text();
     }
     account_ = JmapAccount{std::move(session.value()), {}};
+    downloadUrl_.reset();
     fetchMailboxes();
   });
 }

@@ -17,6 +17,7 @@
 
 #include "backends/jmap/JmapAccounts.h"
 #include "backends/jmap/JmapDownload.h"
+#include "backends/jmap/JmapDownloadUrl.h"
 #include "backends/jmap/JmapReadAhead.h"
 #include "backends/jmap/JmapSettings.h"
 #include "backends/jmap/JmapSnapshots.h"
@@ -65,7 +66,7 @@ class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHa
   void openFailed(Error error);
 
   // Retrieval (JmapMailboxRetrieve.cpp).
-  Result<http::HttpRequest> downloadRequest(std::size_t index) const;
+  Result<http::HttpRequest> downloadRequest(std::size_t index);
   void startDownload();
   void readAhead(std::size_t index);
   std::unique_ptr<JmapDownload> takeAhead(std::size_t index);
@@ -83,6 +84,7 @@ class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHa
   http::HttpUrl answeredBy_;  // the URL of the last JSON answer, after redirects
   bool answered_ = false;     // the last call got an HTTP response, of any status
   JmapAccount account_;
+  std::optional<DownloadUrl> downloadUrl_;  // from account_.session, at the first download
   SnapshotDone openDone_;
   backends::MessageList messages_;
   struct Blob {

@@ -45,10 +45,12 @@ void JmapMailbox::retrieve(const backends::MessageRef& message,
   if (inOrder) readAhead(index_);
 }
 
-Result<http::HttpRequest> JmapMailbox::downloadRequest(std::size_t index) const {
-  auto url = http::parseHttpUrl(downloadUrl(account_.session, byIndex_[index]->second.blobId));
+Result<http::HttpRequest> JmapMailbox::downloadRequest(std::size_t index) {
+  // The session is the one the login opened with, for as long as this mailbox lives.
+  if (!downloadUrl_) downloadUrl_.emplace(account_.session);
+  auto url = downloadUrl_->forBlob(byIndex_[index]->second.blobId);
   if (!url) return url.error();
-  http::HttpRequest request = http::HttpRequest::get(url.value());
+  http::HttpRequest request = http::HttpRequest::get(std::move(url.value()));
   request.headers.emplace_back("Authorization", authorization_);
   request.headers.emplace_back("Accept", "message/rfc822");
   request.deadlines.connect = context_.settings.connectTimeout;
@@ -109,19 +111,16 @@ void JmapMailbox::replayAhead() {
     download_.reset();
     return startDownload();
   }
-  // No copy of the head: onResponseHead reads it before anything can drop the download.
-  const std::optional<http::HttpResponseHead>& head = download_->head();
+  bool answered = download_->answered();
   std::string held = download_->takeHeld();
   bool ended = download_->ended();
   download_->attach(*this);  // what comes from now on streams through
-  if (!head) return;         // nothing came yet: neither bytes nor the end
-  onResponseHead(*head);
+  if (!answered) return;     // nothing came yet: neither bytes nor the end
+  sink_->onBodyStart();      // what onResponseHead does for the 200 the download kept
   if (sink_ && !held.empty()) onResponseBody(held);
   if (sink_ && ended) onResponseEnd(Ok{});
 }
 
-// `head` may live in the download ahead (replayAhead): it is read before any call that could
-// drop that download.
 void JmapMailbox::onResponseHead(const http::HttpResponseHead& head) {
   if (head.status == 200) return sink_->onBodyStart();
   Error error{head.status == 404 ? ErrorCode::Gone : ErrorCode::Temporary,

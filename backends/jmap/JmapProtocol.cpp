@@ -55,23 +55,6 @@ std::string stateOf(const json& root) {
   return root.value("sessionState", std::string());
 }
 
-// RFC 6570 simple string expansion: everything but unreserved characters (ASCII letters, digits,
-// "-._~") percent-encoded, appended to `out`.
-void appendEncoded(std::string& out, std::string_view value) {
-  static const char* hex = "0123456789ABCDEF";
-  for (unsigned char c : value) {
-    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-}
-
 }  // namespace
 
 Result<JmapSession> parseSession(std::string_view body) {
@@ -289,33 +272,6 @@ Result<SetAnswer> parseSet(std::string_view body, bool destroy) {
     }
     return answer;
   });
-}
-
-// Built for every download: literal runs are appended whole and the variables encoded in place.
-std::string downloadUrl(const JmapSession& session, const std::string& blobId) {
-  const std::string& tpl = session.downloadUrl;
-  std::string out;
-  out.reserve(tpl.size() + 3 * (session.accountId.size() + blobId.size()) + 32);
-  for (std::size_t i = 0; i < tpl.size();) {
-    std::size_t open = tpl.find('{', i);
-    std::size_t close = open == std::string::npos ? open : tpl.find('}', open);
-    if (close == std::string::npos) {  // no (further) variable: the rest is literal
-      out.append(tpl, i, std::string::npos);
-      break;
-    }
-    out.append(tpl, i, open - i);
-    std::string_view name(tpl.data() + open + 1, close - open - 1);
-    if (name == "accountId")
-      appendEncoded(out, session.accountId);
-    else if (name == "blobId")
-      appendEncoded(out, blobId);
-    else if (name == "type")
-      appendEncoded(out, "message/rfc822");
-    else if (name == "name")
-      appendEncoded(out, "message.eml");
-    i = close + 1;  // an unknown variable expands to nothing (RFC 6570 section 3.2.1)
-  }
-  return out;
 }
 
 std::string uidlForId(const std::string& id) {

@@ -96,10 +96,6 @@ struct SetAnswer {
 };
 Result<SetAnswer> parseSet(std::string_view body, bool destroy);
 
-// The download URL of a message blob (RFC 8620 §6.2), each variable percent-encoded; the
-// type asked for is message/rfc822.
-std::string downloadUrl(const JmapSession& session, const std::string& blobId);
-
 // RFC 1939 §7: 1-70 characters 0x21-0x7E. A JMAP id that is one is the UIDL itself (RFC 8620
 // ids are 1-255 URL-safe characters); a longer one becomes a digest, the same every time.
 std::string uidlForId(const std::string& id);

@@ -35,6 +35,18 @@ inline bool asciiEqualsUpper(std::string_view text, std::string_view upper) {
   return true;
 }
 
+// Case-insensitive comparison of two arbitrary strings (HTTP field names), without allocating.
+inline bool asciiEqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
 inline bool asciiStartsWithUpper(std::string_view text, std::string_view upper) {
   return text.size() >= upper.size() && asciiEqualsUpper(text.substr(0, upper.size()), upper);
 }

@@ -24,11 +24,7 @@ bool isRedirect(int status) {
 
 HttpClient::Exchange::Exchange(HttpClient& client, HttpRequest request,
                                HttpResponseHandler& handler)
-    : client_(client),
-      request_(std::move(request)),
-      handler_(handler),
-      total_(client.loop_),
-      later_(client.loop_) {}
+    : client_(client), request_(std::move(request)), handler_(handler), later_(client.loop_) {}
 
 HttpClient::Exchange::~Exchange() {
   done_ = true;
@@ -39,7 +35,8 @@ HttpClient::Exchange::~Exchange() {
 void HttpClient::Exchange::start() {
   started_ = std::chrono::steady_clock::now();
   if (request_.deadlines.total.count() > 0) {
-    total_.start(request_.deadlines.total, [this] {
+    total_.emplace(client_.loop_);  // most requests have no such bound: no handle for them
+    total_->start(request_.deadlines.total, [this] {
       end(Error{ErrorCode::Temporary,
                 "no complete answer from " + request_.url.origin() + " in time"});
     });
@@ -231,7 +228,7 @@ void HttpClient::Exchange::dropConnection() {
 void HttpClient::Exchange::end(Status status) {
   if (done_) return;
   done_ = true;
-  total_.stop();
+  if (total_) total_->stop();
   later_.stop();
   dropConnection();
   if (waiting_) {

@@ -50,7 +50,7 @@ class HttpClient::Exchange final : public HttpExchange, private HttpConnection::
   std::string originKey_;
   std::unique_ptr<HttpConnection> connection_;
   std::unique_ptr<HttpConnector> connector_;
-  net::Timer total_;
+  std::optional<net::Timer> total_;
   net::Timer later_;
   std::chrono::steady_clock::time_point started_;
   std::chrono::milliseconds waited_{0};

@@ -7,9 +7,21 @@
 
 namespace popgate::http {
 
+namespace {
+
+void trimInPlace(std::string& value) {
+  std::string_view trimmed = trimSpaces(value);
+  if (trimmed.size() == value.size()) return;
+  std::size_t from = static_cast<std::size_t>(trimmed.data() - value.data());
+  value.erase(from + trimmed.size());
+  value.erase(0, from);
+}
+
+}  // namespace
+
 const std::string* HttpResponseHead::header(std::string_view name) const {
   for (const auto& [field, value] : headers) {
-    if (asciiLower(field) == asciiLower(name)) return &value;
+    if (asciiEqualsIgnoreCase(field, name)) return &value;
   }
   return nullptr;
 }
@@ -27,8 +39,12 @@ HttpResponseParser::HttpResponseParser(Handler& handler) : handler_(handler) {
 void HttpResponseParser::reset(bool headRequest) {
   http_parser_init(&parser_, HTTP_RESPONSE);
   parser_.data = this;
-  head_ = HttpResponseHead{};
-  field_.clear();
+  // The header strings stay allocated: the next response on a kept-alive connection fills the
+  // same slots (JMAP downloads are one response per message, each with the same headers).
+  head_.status = 0;
+  head_.contentLength.reset();
+  head_.keepAlive = false;
+  headerCount_ = 0;
   inValue_ = false;
   headBytes_ = 0;
   headRequest_ = headRequest;
@@ -99,11 +115,15 @@ int HttpResponseParser::onHeaderField(http_parser* p, const char* at, std::size_
     parser.tooLarge_ = true;
     return 1;
   }
-  if (parser.inValue_ || parser.head_.headers.empty()) {
-    parser.head_.headers.emplace_back();
+  auto& headers = parser.head_.headers;
+  if (parser.inValue_ || parser.headerCount_ == 0) {
+    if (parser.headerCount_ == headers.size()) headers.emplace_back();
+    headers[parser.headerCount_].first.clear();
+    headers[parser.headerCount_].second.clear();
+    ++parser.headerCount_;
     parser.inValue_ = false;
   }
-  parser.head_.headers.back().first.append(at, length);
+  headers[parser.headerCount_ - 1].first.append(at, length);
   return 0;
 }
 
@@ -115,7 +135,7 @@ int HttpResponseParser::onHeaderValue(http_parser* p, const char* at, std::size_
     return 1;
   }
   parser.inValue_ = true;
-  parser.head_.headers.back().second.append(at, length);
+  parser.head_.headers[parser.headerCount_ - 1].second.append(at, length);
   return 0;
 }
 
@@ -128,7 +148,8 @@ int HttpResponseParser::onHeadersComplete(http_parser* p) {
     parser.badStatus_ = true;
     return -1;
   }
-  for (auto& [field, value] : head.headers) value = std::string(trimSpaces(value));
+  head.headers.resize(parser.headerCount_);  // slots a longer earlier response left
+  for (auto& header : head.headers) trimInPlace(header.second);
   // http-parser keeps ULLONG_MAX when there is no Content-Length.
   if (p->content_length != ULLONG_MAX && !(p->flags & F_CHUNKED)) {
     head.contentLength = p->content_length;

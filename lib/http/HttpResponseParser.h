@@ -81,7 +81,7 @@ class HttpResponseParser {
   http_parser parser_{};
   http_parser_settings settings_{};
   HttpResponseHead head_;
-  std::string field_;
+  std::size_t headerCount_ = 0;  // of head_.headers, this response's
   bool inValue_ = false;
   std::size_t headBytes_ = 0;
   bool headRequest_ = false;

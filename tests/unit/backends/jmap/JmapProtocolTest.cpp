@@ -152,21 +152,6 @@ TEST(JmapProtocolTest, MoveToTrashReplacesTheMailboxes) {
   EXPECT_EQ(answer.value().done, std::vector<std::string>{"Ea"});
 }
 
-TEST(JmapProtocolTest, DownloadUrlExpandsAndEncodesTheTemplate) {
-  EXPECT_EQ(
-      downloadUrl(session(), "G12/ab+c"),
-      "http://127.0.0.1:8080/jmap/download/alice/G12%2Fab%2Bc/message.eml?accept=message%2Frfc822");
-}
-
-TEST(JmapProtocolTest, DownloadUrlLeavesUnknownVariablesEmptyAndAnUnclosedBraceLiteral) {
-  JmapSession s = session();
-  s.downloadUrl = "https://h/d/{accountId}/{blobId}{nope}/x?{type}&q={open";
-  EXPECT_EQ(downloadUrl(s, "~a-b_c.d\xc3\xa9 "),
-            "https://h/d/alice/~a-b_c.d%C3%A9%20/x?message%2Frfc822&q={open");
-  s.downloadUrl = "/plain/path";
-  EXPECT_EQ(downloadUrl(s, "b"), "/plain/path");
-}
-
 TEST(JmapProtocolTest, UidlIsTheIdWhenItFitsRfc1939) {
   EXPECT_EQ(uidlForId("M1b2c3"), "M1b2c3");
   std::string longId(71, 'x');

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lib/http/HttpResponseParser.h"
 
@@ -168,6 +171,40 @@ TEST(HttpResponseParserTest, HeaderValuesAreTrimmedAndFoundInAnyCase) {
   EXPECT_EQ(*heads.head.header("Location"), "/next");
   EXPECT_EQ(heads.head.header("Retry-After"), nullptr);
   EXPECT_EQ(heads.head.contentLength, 0u);
+}
+
+// A kept-alive connection's parser reuses the header slots of the responses before: each head
+// shows only its own headers, whatever the earlier ones held.
+TEST(HttpResponseParserTest, EachResponseOnAConnectionHasOnlyItsOwnHeaders) {
+  struct Heads final : HttpResponseParser::Handler {
+    std::vector<HttpResponseHead> heads;
+    void onHead(const HttpResponseHead& h) override { heads.push_back(h); }
+    void onBody(std::string_view) override {}
+    void onComplete() override {}
+  } heads;
+  HttpResponseParser parser(heads);
+  for (std::string wire :
+       {"HTTP/1.1 200 OK\r\nX-Long-Name-Of-A-Header: a value longer than fifteen\r\n"
+        "Retry-After: 5\r\nSplit: x\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 503 No\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nA: 1\r\nB:  padded value  \r\nContent-Length: 0\r\n\r\n"}) {
+    parser.reset();
+    // Split (inside a value of the first): the pieces of one header join.
+    std::size_t cut = std::min<std::size_t>(60, wire.size() / 2);
+    ASSERT_TRUE(parser.feed(wire.substr(0, cut)));
+    ASSERT_TRUE(parser.feed(wire.substr(cut)));
+    ASSERT_TRUE(parser.complete());
+  }
+  ASSERT_EQ(heads.heads.size(), 3u);
+  EXPECT_EQ(heads.heads[0].headers.size(), 4u);
+  EXPECT_EQ(*heads.heads[0].header("x-long-name-of-a-header"), "a value longer than fifteen");
+  EXPECT_EQ(*heads.heads[0].header("split"), "x");
+  ASSERT_EQ(heads.heads[1].headers.size(), 1u);
+  EXPECT_EQ(heads.heads[1].headers[0].first, "Content-Length");
+  EXPECT_EQ(heads.heads[1].header("Retry-After"), nullptr);
+  ASSERT_EQ(heads.heads[2].headers.size(), 3u);
+  EXPECT_EQ(heads.heads[2].headers[0], (std::pair<std::string, std::string>{"A", "1"}));
+  EXPECT_EQ(*heads.heads[2].header("b"), "padded value");
 }
 
 TEST(HttpResponseParserTest, CutShortIsAnErrorNeverAnEnd) {
