@@ -88,6 +88,40 @@ def cpu_seconds(pids):
     return sum(cpu_split(pids))
 
 
+def activity(pids):
+    """{pid: (read calls, write calls, context switches)}: syscr and syscw of /proc/PID/io (the
+    whole thread group) and the voluntary and involuntary switches of every thread. What
+    wakes a process costs most of its system time: these say how often it happened."""
+    out = {}
+    for pid in pids:
+        io = _read(f"/proc/{pid}/io")
+        if io is None:
+            continue
+        fields = dict(line.split(b": ") for line in io.split(b"\n") if b": " in line)
+        switches = 0
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in threads:
+            for line in (_read(f"/proc/{pid}/task/{tid}/status") or b"").split(b"\n"):
+                if b"ctxt_switches:" in line:
+                    switches += int(line.split()[1])
+        out[pid] = (int(fields.get(b"syscr", 0)), int(fields.get(b"syscw", 0)), switches)
+    return out
+
+
+def activity_since(before, now):
+    """(read calls, write calls, switches) between two activity() readings: processes alive at
+    both count their difference, processes born since count all of theirs."""
+    total = [0, 0, 0]
+    for pid, counts in now.items():
+        base = before.get(pid, (0, 0, 0))
+        for i in range(3):
+            total[i] += max(counts[i] - base[i], 0)
+    return tuple(total)
+
+
 def status_kib(pid, field):
     data = _read(f"/proc/{pid}/status")
     if data is None:
@@ -144,6 +178,9 @@ class Target:
 
     def cpu_split(self):
         return cpu_split(self.pids())
+
+    def activity(self):
+        return activity(self.pids())
 
     def rss(self):
         return rss_kib(self.pids())

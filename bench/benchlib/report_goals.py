@@ -81,6 +81,16 @@ def _cpu(R, run, per):
     return gateway, sum(r["measure"]["backend_cpu_s"] for r in recs) / n
 
 
+def _per_message(R, run, key):
+    """A gateway activity count (gateway_read_calls, ...) per message relayed, over every round;
+    None for records from before it was measured."""
+    recs = [r for r in R.repeats(run) if r.get("loadgen")]
+    if not recs or any(key not in r["measure"] for r in recs):
+        return None
+    messages = sum(r["loadgen"]["run_totals"]["messages"] for r in recs)
+    return sum(r["measure"][key] for r in recs) / messages if messages else None
+
+
 def _per_gb(rec):
     return rec["loadgen"]["run_totals"]["message_bytes"] / 1e9
 
@@ -114,6 +124,13 @@ def cyrus_section(R, plan, targets, titles):
         cpu = [_cpu(R, f"bulk-c{bc}-{t}", _per_gb) for t in shown]
         row(f"popgate CPU s/GB (bulk, {bc} clients)", [c[0] for c in cpu], 2)
         row(f"Cyrus CPU s/GB (bulk, {bc} clients)", [c[1] for c in cpu], 2)
+        for key, what in (("gateway_read_calls", "read calls"),
+                          ("gateway_write_calls", "write calls"),
+                          ("gateway_switches", "context switches")):
+            counts = [None if t == POP3D else _per_message(R, f"bulk-c{bc}-{t}", key)
+                      for t in shown]
+            if any(c is not None for c in counts):
+                row(f"popgate {what} per message (bulk, {bc} clients)", counts, 1)
     if any(R.get(f"poll-c{pc}-{t}") for t in shown):
         cpu = [_cpu(R, f"poll-c{pc}-{t}", _per_ms_session) for t in shown]
         row(f"popgate CPU ms per poll session ({pc} clients)", [c[0] for c in cpu], 2)

@@ -83,6 +83,7 @@ class Meter:
         self.machine0 = procstat.MachineCpu.busy_seconds()
         self.gw_user0, self.gw_sys0 = t.gateway.cpu_split()
         self.gw0 = self.gw_user0 + self.gw_sys0
+        self.gw_activity0 = t.gateway.activity()
         self.be0 = t.backend.cpu() if t.backend else 0.0
         self.aux0 = t.aux.cpu() if t.aux else 0.0
         self.logs = LogWatch(t)
@@ -93,6 +94,7 @@ class Meter:
         wall = time.monotonic() - self.t0
         gw_user, gw_sys = t.gateway.cpu_split()
         gateway = gw_user + gw_sys - self.gw0
+        reads, writes, switches = procstat.activity_since(self.gw_activity0, t.gateway.activity())
         backend = (t.backend.cpu() - self.be0) if t.backend else 0.0
         aux = (t.aux.cpu() - self.aux0) if t.aux else 0.0
         machine = procstat.MachineCpu.busy_seconds() - self.machine0
@@ -102,6 +104,9 @@ class Meter:
             "gateway_cpu_s": round(gateway, 3),
             "gateway_user_s": round(gw_user - self.gw_user0, 3),
             "gateway_system_s": round(gw_sys - self.gw_sys0, 3),
+            "gateway_read_calls": reads,
+            "gateway_write_calls": writes,
+            "gateway_switches": switches,
             "backend_cpu_s": round(backend, 3),
             "aux_cpu_s": round(aux, 3),
             "machine_busy_s": round(machine, 3),
