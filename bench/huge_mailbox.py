@@ -28,7 +28,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from benchlib import services  # noqa: E402
+from benchlib import peer_gateways, services  # noqa: E402
 
 REPO = os.path.dirname(HERE)
 PASSWORD = "bench-secret"
@@ -152,8 +152,8 @@ def run(args):
         seeded_s = time.monotonic() - started
         targets = {"dovecot": store.pop3_port}
         if "imapc" in args.targets:
-            imapc = services.ImapcDovecot(os.path.join(work, "imapc"), store.imap_port, cert,
-                                          key)
+            imapc = peer_gateways.ImapcDovecot(os.path.join(work, "imapc"), store.imap_port, cert,
+                                               key)
             running.append(imapc)
             targets["imapc"] = imapc.start().pop3_port
         popgate = services.Popgate(os.path.join(work, "popgate"), args.popgate, store.imap_port,

@@ -23,6 +23,12 @@
 
 namespace popgate::pop3 {
 
+// CAPA's answer with the default settings: USER and SASL PLAIN LOGIN offered.
+inline constexpr std::string_view kDefaultCapa =
+    "+OK Capability list follows\r\nTOP\r\nUSER\r\nSASL PLAIN "
+    "LOGIN\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+    "PIPELINING\r\nIMPLEMENTATION popgate\r\n.\r\n";
+
 class SessionTest : public ::testing::Test {
  protected:
   using State = Session::State;
