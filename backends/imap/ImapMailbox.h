@@ -122,7 +122,7 @@ class ImapMailbox final : public backends::Mailbox, private ImapConnection::List
   std::string interruptedSet_;              // the same as a UID set (ESEARCH)
   bool searching_ = false;                  // that search is pending
   std::optional<backends::MessageList> listing_;  // the snapshot, waiting for it
-  bool keywordsAllowed_ = false;  // the last PERMANENTFLAGS lets us set the keyword
+  bool keywordsAllowed_ = false;                  // the last PERMANENTFLAGS lets us set the keyword
   SnapshotDone openDone_;
   struct SnapshotEntry {  // 16 bytes, for as long as the snapshot FETCH runs
     static constexpr std::uint64_t kNoSize = ~std::uint64_t{0};

@@ -19,7 +19,7 @@ enum class ErrorCode {
 
 struct Error {
   ErrorCode code;
-  std::string detail;  // for the log: may name hosts, ids and what the upstream said
+  std::string detail;   // for the log: may name hosts, ids and what the upstream said
   std::string reply{};  // when set, words the POP3 client may read instead of the generic ones
 };
 

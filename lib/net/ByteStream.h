@@ -34,9 +34,7 @@ class ByteStream {
   virtual void write(std::string bytes) = 0;
   // Bytes the caller owns only during the call; a stream that can send them at once need not
   // copy them. The default copies.
-  virtual void writePieces(std::span<const std::string_view> pieces) {
-    write(concatenate(pieces));
-  }
+  virtual void writePieces(std::span<const std::string_view> pieces) { write(concatenate(pieces)); }
   virtual std::size_t queuedBytes() const = 0;
   // From a reader that knows at least `bytes` more are on their way (the rest of a long
   // literal): the stream may let them gather before it wakes the loop. 0 ends the hint. A

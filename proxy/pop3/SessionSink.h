@@ -17,9 +17,7 @@ class SessionSink {
   virtual void send(std::string bytes) = 0;
   // The same for bytes the caller owns only during the call (a message chunk in the read
   // buffer): a connection may hand them to the socket without a copy.
-  virtual void sendPieces(std::span<const std::string_view> pieces) {
-    send(concatenate(pieces));
-  }
+  virtual void sendPieces(std::span<const std::string_view> pieces) { send(concatenate(pieces)); }
   // True while the client's write queue is above its high-water mark; the connection calls
   // Session::onDrained() once it falls below the low-water mark.
   virtual bool congested() const = 0;

@@ -24,12 +24,12 @@ class InstrumentedMailbox final : public RelayingMailbox {
       : RelayingMailbox(std::move(inner)), owner_(owner), loginStart_(loginStart) {}
 
   void open(const backends::Credentials& credentials, SnapshotDone done) override {
-    inner().open(credentials, [this, done = std::move(done)](
-                                  Result<backends::MessageList> snapshot) mutable {
-      LogScope scope = owner_.enter("login", loginStart_);
-      if (!snapshot) owner_.loginFinished(&snapshot.error());
-      done(std::move(snapshot));
-    });
+    inner().open(credentials,
+                 [this, done = std::move(done)](Result<backends::MessageList> snapshot) mutable {
+                   LogScope scope = owner_.enter("login", loginStart_);
+                   if (!snapshot) owner_.loginFinished(&snapshot.error());
+                   done(std::move(snapshot));
+                 });
   }
   void commit(const std::vector<backends::MessageRef>& toDelete, Done done) override {
     Clock::time_point start = Clock::now();

@@ -1,12 +1,12 @@
 // parseDecimal: what the POP3 and IMAP callers rely on (digits only, no sign, no overflow).
 
-#include "lib/common/Decimal.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string_view>
+
+#include "lib/common/Decimal.h"
 
 namespace popgate {
 namespace {
@@ -22,9 +22,8 @@ TEST(ParseDecimalTest, AcceptsDigitsWithLeadingZeros) {
 }
 
 TEST(ParseDecimalTest, RejectsEmptyTextSignsSpacesAndOtherDigits) {
-  for (std::string_view text :
-       {"", "-1", "+1", "-0", " 1", "1 ", "1 2", "\t1", "a", "1a", "0x10", "1.0", "1e3",
-        "\xd9\xa1" /* ARABIC-INDIC DIGIT ONE */}) {
+  for (std::string_view text : {"", "-1", "+1", "-0", " 1", "1 ", "1 2", "\t1", "a", "1a", "0x10",
+                                "1.0", "1e3", "\xd9\xa1" /* ARABIC-INDIC DIGIT ONE */}) {
     EXPECT_EQ(parseDecimal<std::uint32_t>(text), std::nullopt) << '"' << text << '"';
   }
 }

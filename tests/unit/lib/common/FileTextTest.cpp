@@ -1,12 +1,12 @@
 // The bounded whole-file read every config-like file goes through.
 
-#include "lib/common/FileText.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+
+#include "lib/common/FileText.h"
 
 namespace popgate {
 namespace {

@@ -1,8 +1,8 @@
 // logText: what comes from the network can neither forge a log line nor drive a terminal.
 
-#include "lib/common/LogText.h"
-
 #include <gtest/gtest.h>
+
+#include "lib/common/LogText.h"
 
 namespace popgate {
 namespace {

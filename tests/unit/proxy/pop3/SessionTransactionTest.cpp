@@ -215,7 +215,8 @@ TEST_F(SessionTransactionTest, FailedCommitGivesSysTempAndCloses) {
 }
 
 TEST_F(SessionTransactionTest, FailedCommitSaysWhatTheStoreLetsTheClientKnow) {
-  converse("C: DELE 2\nS: +OK Marked to be deleted.\nC: DELE 3\nS: +OK Marked to be deleted.\nC: QUIT");
+  converse(
+      "C: DELE 2\nS: +OK Marked to be deleted.\nC: DELE 3\nS: +OK Marked to be deleted.\nC: QUIT");
   mailbox().completeCommit(Error{ErrorCode::Temporary, "JMAP: E3 forbidden",
                                  "1 of 2 deleted messages were not removed."});
   EXPECT_EQ(sink_.take(), "-ERR [SYS/TEMP] 1 of 2 deleted messages were not removed.\r\n");

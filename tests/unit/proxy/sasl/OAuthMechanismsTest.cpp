@@ -148,7 +148,9 @@ TEST(XOAuth2MechanismTest, ExchangeWithAndWithoutInitialResponse) {
 
 TEST(OAuthFieldsTest, PairsAndBearerValues) {
   // The pairs are views into the message: it must outlive them.
-  const std::string message = "a=1\x01" "b=x y\t\x01\x01";
+  const std::string message =
+      "a=1\x01"
+      "b=x y\t\x01\x01";
   auto pairs = parseOAuthPairs(message);
   ASSERT_TRUE(pairs);
   ASSERT_EQ(pairs->size(), 2u);
