@@ -207,7 +207,7 @@ class Popgate:
             return "(no popgate log: self-test mode)" if SELFTEST else "(no popgate log)"
 
 
-from pop3_client import (IO_TIMEOUT_S, RawPop3, first_difference,  # noqa: E402,F401
+from pop3_client import (IO_TIMEOUT_S, TERMINATOR, RawPop3, first_difference,  # noqa: E402,F401
                          login_retrying_in_use, pop3_form, stored_form, unstuff,
                          wait_until_free)
 

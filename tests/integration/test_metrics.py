@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import unittest
@@ -184,7 +185,7 @@ class MetricsTest(pf.GatewayTestCase):
         self.assertEqual((status, headers["Allow"]), (405, "GET, HEAD"))
         status, _, body = http_get(self.admin_port, "/healthz", method="HEAD")
         self.assertEqual((status, body), (200, ""))
-        with pf.socket.create_connection((HOST, self.admin_port), timeout=pf.IO_TIMEOUT_S) as raw:
+        with socket.create_connection((HOST, self.admin_port), timeout=pf.IO_TIMEOUT_S) as raw:
             raw.sendall(b"USER alice\r\n\r\n")
             self.assertTrue(raw.recv(4096).startswith(b"HTTP/1.1 400 "))
 
@@ -251,7 +252,7 @@ class TlsMetricsTest(tf.TlsGatewayTestCase):
         conn = self.connect(self.stls_port)
         tf.stls(conn, ctx)
         conn.cmd("QUIT")
-        with pf.socket.create_connection((HOST, self.pop3s_port), timeout=pf.IO_TIMEOUT_S) as raw:
+        with socket.create_connection((HOST, self.pop3s_port), timeout=pf.IO_TIMEOUT_S) as raw:
             raw.sendall(b"USER alice\r\n" * 8)  # not a ClientHello
             try:
                 while raw.recv(4096):
