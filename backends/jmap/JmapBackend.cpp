@@ -69,6 +69,7 @@ std::shared_ptr<const backends::BackendDefinition> parseJmapBackend(config::Conf
                                  "max_connections",
                                  "read_ahead_messages",
                                  "read_ahead_bytes",
+                                 "read_ahead_max_in_flight",
                                  "snapshot_cache_messages"};
   for (const std::string& key : config::tlsClientKeys()) {
     if (key != "server_name") known.insert(key);  // the host in each URL is the name checked
@@ -132,6 +133,12 @@ std::shared_ptr<const backends::BackendDefinition> parseJmapBackend(config::Conf
       r.scalar(body["read_ahead_bytes"], "read_ahead_bytes", settings.readAhead.bytes) &&
       settings.readAhead.bytes > 16 * 1024 * 1024) {
     r.problem(body["read_ahead_bytes"], "read_ahead_bytes must be at most 16777216 (16 MiB)");
+  }
+  if (body["read_ahead_max_in_flight"] &&
+      r.scalar(body["read_ahead_max_in_flight"], "read_ahead_max_in_flight",
+               settings.readAhead.inFlight) &&
+      settings.readAhead.inFlight > 1024) {
+    r.problem(body["read_ahead_max_in_flight"], "read_ahead_max_in_flight must be at most 1024");
   }
   if (body["snapshot_cache_messages"] &&
       r.scalar(body["snapshot_cache_messages"], "snapshot_cache_messages",

@@ -16,11 +16,22 @@ void JmapDownload::resume() {
   if (exchange_) exchange_->resume();
 }
 
+void JmapDownload::finish(std::function<void()> settled) {
+  settled_ = std::move(settled);
+  if (ended_ || failed_) return settle();
+  resume();
+}
+
+void JmapDownload::settle() {
+  if (settled_) std::exchange(settled_, nullptr)();
+}
+
 void JmapDownload::fail() {
   failed_ = true;
   std::string().swap(held_);
   // Inside its own callback the exchange may go: its handler call is the last thing it does.
   exchange_.reset();
+  settle();
 }
 
 void JmapDownload::onResponseHead(const http::HttpResponseHead& head) {
@@ -28,6 +39,7 @@ void JmapDownload::onResponseHead(const http::HttpResponseHead& head) {
   if (failed_) return;
   if (head.status != 200) return fail();
   answered_ = true;
+  pause();  // until its RETR comes (see the header)
 }
 
 void JmapDownload::onResponseBody(std::string_view bytes) {
@@ -46,6 +58,7 @@ void JmapDownload::onResponseEnd(Status status) {
   if (!status) return fail();
   ended_ = true;
   exchange_.reset();
+  settle();
 }
 
 }  // namespace popgate::jmap

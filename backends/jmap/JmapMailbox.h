@@ -35,6 +35,7 @@ struct JmapContext {
   http::HttpClient client;
   JmapAccounts accounts;
   JmapSnapshots snapshots;
+  std::size_t downloadsInFlight = 0;  // JmapDownload objects alive (JmapReadAhead's inFlight)
 };
 
 class JmapMailbox final : public backends::Mailbox, private http::HttpResponseHandler {

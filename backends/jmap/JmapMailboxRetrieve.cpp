@@ -66,7 +66,7 @@ void JmapMailbox::startDownload() {
     later_.start(std::chrono::milliseconds(0), [this, error] { endBody(error); });
     return;
   }
-  download_ = std::make_unique<JmapDownload>(index_, expectedSize_);
+  download_ = std::make_unique<JmapDownload>(index_, expectedSize_, context_.downloadsInFlight);
   download_->attach(*this);
   download_->start(context_.client, std::move(request.value()));
 }
@@ -75,13 +75,15 @@ void JmapMailbox::readAhead(std::size_t index) {
   Ahead now;
   now.next = ahead_.empty() ? index + 1 : ahead_.back()->index() + 1;
   now.count = ahead_.size();
+  now.inFlight = context_.downloadsInFlight;
   for (const auto& download : ahead_) now.bytes += download->expected();
   auto sizeOf = [this](std::size_t i) { return byIndex_[i]->second.size; };
   for (std::size_t next :
        planReadAhead(byIndex_.size(), sizeOf, index, now, context_.settings.readAhead)) {
     auto request = downloadRequest(next);
     if (!request) break;
-    ahead_.push_back(std::make_unique<JmapDownload>(next, sizeOf(next)));
+    ahead_.push_back(
+        std::make_unique<JmapDownload>(next, sizeOf(next), context_.downloadsInFlight));
     ahead_.back()->start(context_.client, std::move(request.value()));
   }
 }
@@ -111,14 +113,21 @@ void JmapMailbox::replayAhead() {
     download_.reset();
     return startDownload();
   }
-  bool answered = download_->answered();
+  if (!download_->answered()) {
+    download_->attach(*this);  // nothing came yet: the response streams through as it comes
+    return;
+  }
+  if (!download_->ended()) {
+    // Paused at its head: the rest comes into memory (at most its announced size), and this
+    // runs again from the loop once it ended or failed.
+    return download_->finish(
+        [this] { later_.start(std::chrono::milliseconds(0), [this] { replayAhead(); }); });
+  }
   std::string held = download_->takeHeld();
-  bool ended = download_->ended();
-  download_->attach(*this);  // what comes from now on streams through
-  if (!answered) return;     // nothing came yet: neither bytes nor the end
-  sink_->onBodyStart();      // what onResponseHead does for the 200 the download kept
+  download_.reset();
+  sink_->onBodyStart();  // what onResponseHead does for the 200 the download kept
   if (sink_ && !held.empty()) onResponseBody(held);
-  if (sink_ && ended) onResponseEnd(Ok{});
+  if (sink_) onResponseEnd(Ok{});
 }
 
 void JmapMailbox::onResponseHead(const http::HttpResponseHead& head) {

@@ -42,6 +42,14 @@ TEST(JmapReadAheadPlanTest, ALargeMessageEndsThePlanAndZeroTurnsItOff) {
   EXPECT_THAT(plan(sizes, 0, {1, 0, 0}, {4, 0}), IsEmpty());
 }
 
+TEST(JmapReadAheadPlanTest, DownloadsInFlightInTheWorkerCapWhatStarts) {
+  std::vector<std::uint64_t> sizes = {100, 100, 100, 100, 100, 100};
+  // Three downloads in flight (other sessions' and this one's current one), at most five.
+  EXPECT_THAT(plan(sizes, 1, {2, 0, 0, 3}, {9, 1000, 5}), ElementsAre(2, 3));
+  EXPECT_THAT(plan(sizes, 1, {2, 0, 0, 5}, {9, 1000, 5}), IsEmpty());  // busy enough: none
+  EXPECT_THAT(plan(sizes, 1, {2, 0, 0, 0}, {9, 1000, 0}), IsEmpty());  // zero turns it off
+}
+
 class JmapReadAheadTest : public JmapMailboxTest {
  protected:
   JmapReadAheadTest() { settings_.readAhead = {2, 1024 * 1024}; }
@@ -165,6 +173,53 @@ TEST_F(JmapReadAheadTest, MoreBytesAheadThanAnnouncedAreNotKept) {
   ASSERT_TRUE(sink.end->ok());
   EXPECT_EQ(sink.data, longer);  // as without read-ahead: the store's answer, whole
   EXPECT_EQ(served, 2);
+}
+
+TEST_F(JmapReadAheadTest, TheWorkersDownloadsInFlightLeaveRoomForFewerAhead) {
+  settings_.readAhead.inFlight = 3;
+  auto busy = mailbox();  // another session, its RETR of message 5 under way (no answer yet)
+  auto busySnapshot = open(*busy).value();
+  bool asked = false;
+  server_.intercept = [&](const test::FakeJmapServer::Request& r) {
+    if (r.target.find("/BE5/") == std::string::npos) return false;
+    asked = true;  // and never answered
+    return true;
+  };
+  Sink waiting;
+  busy->retrieve(busySnapshot[4], std::nullopt, waiting);
+  ASSERT_TRUE(runner_.runUntil([&] { return asked; }));
+  auto box = mailbox();
+  auto snapshot = open(*box).value();
+  retrieveFirstTwo(*box, snapshot);  // RETR 2 in flight too: room for one download ahead
+  runner_.runFor(std::chrono::milliseconds(30));
+  EXPECT_EQ(downloadsOf("BE3"), 1);
+  EXPECT_EQ(downloadsOf("BE4"), 0);
+  EXPECT_EQ(context().downloadsInFlight, 2u);  // message 5's and message 3's ahead
+  busy.reset();
+  box.reset();
+  EXPECT_EQ(context().downloadsInFlight, 0u);
+}
+
+TEST_F(JmapReadAheadTest, ADownloadAheadWaitsForASlowReaderWithoutTimingOut) {
+  // Paused at its head, a download ahead has no deadline running: the reader may take longer
+  // than command_timeout_s over the message before.
+  settings_.commandTimeout = 1s;
+  auto box = mailbox();
+  auto snapshot = open(*box).value();
+  retrieveFirstTwo(*box, snapshot);
+  ASSERT_TRUE(runner_.runUntil([&] { return server_.downloads == 4; }));
+  runner_.runFor(std::chrono::milliseconds(1500));
+  // Both still hold their connections: answered, their bodies not read before their RETRs.
+  EXPECT_EQ(context().client.idleConnections(), 1u);
+  for (std::size_t i = 2; i < 4; ++i) {
+    Sink sink;
+    retrieve(*box, snapshot[i], std::nullopt, sink);
+    ASSERT_TRUE(sink.end->ok()) << sink.end->error().detail;
+    EXPECT_EQ(sink.data, server_.emails[i].blob);
+  }
+  EXPECT_EQ(downloadsOf("BE3"), 1);
+  EXPECT_EQ(downloadsOf("BE4"), 1);
+  EXPECT_EQ(context().client.idleConnections(), 2u);  // message 5's download ahead holds one
 }
 
 TEST_F(JmapReadAheadTest, CommitAndDestroyMidReadAheadCancelCleanly) {

@@ -31,7 +31,7 @@ TEST(JmapConfigTest, EveryKeyIsAccepted) {
       "    delete: trash\n    proxy: http://proxy.example.org:3128\n"
       "    connect_timeout_s: 5\n    command_timeout_s: 30\n    retry_budget_s: 0\n"
       "    max_json_bytes: 1048576\n    max_connections: 8\n    verify: true\n"
-      "    read_ahead_messages: 2\n    read_ahead_bytes: 0\n");
+      "    read_ahead_messages: 2\n    read_ahead_bytes: 0\n    read_ahead_max_in_flight: 16\n");
   EXPECT_TRUE(loaded.problems.empty()) << problems(loaded);
   ASSERT_EQ(loaded.config.backends.count("j"), 1u);
   EXPECT_EQ(loaded.config.backends.at("j")->type(), "jmap");
@@ -61,6 +61,9 @@ TEST(JmapConfigTest, ProblemsNameTheirLine) {
             std::string::npos);
   EXPECT_NE(problems(load("    type: jmap\n    url: h\n    read_ahead_bytes: 16777217\n"))
                 .find("7: read_ahead_bytes must be at most 16777216"),
+            std::string::npos);
+  EXPECT_NE(problems(load("    type: jmap\n    url: h\n    read_ahead_max_in_flight: 1025\n"))
+                .find("7: read_ahead_max_in_flight must be at most 1024"),
             std::string::npos);
   EXPECT_NE(problems(load("    type: jmap\n    url: h\n    server_name: x\n"))
                 .find("unknown key 'server_name'"),
