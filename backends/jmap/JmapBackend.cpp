@@ -1,5 +1,8 @@
 #include "backends/jmap/JmapBackend.h"
 
+#include <algorithm>
+#include <string>
+
 #include "backends/jmap/JmapMailbox.h"
 #include "lib/common/Decimal.h"
 #include "lib/config/TlsClientConfig.h"
@@ -134,11 +137,18 @@ std::shared_ptr<const backends::BackendDefinition> parseJmapBackend(config::Conf
       settings.readAhead.bytes > 16 * 1024 * 1024) {
     r.problem(body["read_ahead_bytes"], "read_ahead_bytes must be at most 16777216 (16 MiB)");
   }
-  if (body["read_ahead_max_in_flight"] &&
-      r.scalar(body["read_ahead_max_in_flight"], "read_ahead_max_in_flight",
-               settings.readAhead.inFlight) &&
-      settings.readAhead.inFlight > 1024) {
-    r.problem(body["read_ahead_max_in_flight"], "read_ahead_max_in_flight must be at most 1024");
+  // A download ahead holds its connection until its RETR comes: as many of them as there are
+  // connections would leave none for the RETRs they wait behind.
+  if (body["read_ahead_max_in_flight"]) {
+    if (r.scalar(body["read_ahead_max_in_flight"], "read_ahead_max_in_flight",
+                 settings.readAhead.inFlight) &&
+        settings.readAhead.inFlight > settings.maxConnections) {
+      r.problem(body["read_ahead_max_in_flight"],
+                "read_ahead_max_in_flight must be at most max_connections (" +
+                    std::to_string(settings.maxConnections) + ")");
+    }
+  } else {
+    settings.readAhead.inFlight = std::min(settings.readAhead.inFlight, settings.maxConnections);
   }
   if (body["snapshot_cache_messages"] &&
       r.scalar(body["snapshot_cache_messages"], "snapshot_cache_messages",

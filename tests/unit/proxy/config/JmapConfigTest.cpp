@@ -31,7 +31,7 @@ TEST(JmapConfigTest, EveryKeyIsAccepted) {
       "    delete: trash\n    proxy: http://proxy.example.org:3128\n"
       "    connect_timeout_s: 5\n    command_timeout_s: 30\n    retry_budget_s: 0\n"
       "    max_json_bytes: 1048576\n    max_connections: 8\n    verify: true\n"
-      "    read_ahead_messages: 2\n    read_ahead_bytes: 0\n    read_ahead_max_in_flight: 16\n");
+      "    read_ahead_messages: 2\n    read_ahead_bytes: 0\n    read_ahead_max_in_flight: 8\n");
   EXPECT_TRUE(loaded.problems.empty()) << problems(loaded);
   ASSERT_EQ(loaded.config.backends.count("j"), 1u);
   EXPECT_EQ(loaded.config.backends.at("j")->type(), "jmap");
@@ -62,9 +62,15 @@ TEST(JmapConfigTest, ProblemsNameTheirLine) {
   EXPECT_NE(problems(load("    type: jmap\n    url: h\n    read_ahead_bytes: 16777217\n"))
                 .find("7: read_ahead_bytes must be at most 16777216"),
             std::string::npos);
-  EXPECT_NE(problems(load("    type: jmap\n    url: h\n    read_ahead_max_in_flight: 1025\n"))
-                .find("7: read_ahead_max_in_flight must be at most 1024"),
+  EXPECT_NE(problems(load("    type: jmap\n    url: h\n    read_ahead_max_in_flight: 65\n"))
+                .find("7: read_ahead_max_in_flight must be at most max_connections (64)"),
             std::string::npos);
+  EXPECT_NE(problems(load("    type: jmap\n    url: h\n    max_connections: 4\n"
+                          "    read_ahead_max_in_flight: 5\n"))
+                .find("8: read_ahead_max_in_flight must be at most max_connections (4)"),
+            std::string::npos);
+  // Unset, it follows a smaller max_connections.
+  EXPECT_TRUE(load("    type: jmap\n    url: h\n    max_connections: 2\n").problems.empty());
   EXPECT_NE(problems(load("    type: jmap\n    url: h\n    server_name: x\n"))
                 .find("unknown key 'server_name'"),
             std::string::npos);
